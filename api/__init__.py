@@ -1,0 +1,1 @@
+"""Entry points (the CLI; later the HTTP API and station): thin shells over intake/, scanner/."""

@@ -1,0 +1,214 @@
+"""The `intake` command: a thin shell over the same intake functions the HTTP API calls."""
+
+import functools
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar
+
+import click
+import typer
+from sqlalchemy.engine import Engine
+
+from api import rejects
+from api.output import print_decision, print_import_report, print_order_view
+from intake import db
+from intake.demo import demo_records
+from intake.errors import ImportRejected, IntakeError
+from intake.importing import import_orders
+from intake.lookup import get_order_view
+from intake.orderbook import FileProblem, read_records
+from intake.receiving import receive_scan
+from intake.settings import get_settings, rules_from
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+app = typer.Typer(
+    help="Parcel intake station: order book, receiving, look-ups.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+orders_app = typer.Typer(help="The order book.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(orders_app, name="orders")
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="One JSON object on standard output.")]
+
+
+def fail(message: str) -> NoReturn:
+    """One clear line on standard error, exit status 2."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def domain_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """Turn the domain's errors into the CLI's answer: one line, exit status 2."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except IntakeError as exc:
+            fail(str(exc))
+
+    return wrapper
+
+
+@contextmanager
+def open_engine(*, check: bool = True) -> Iterator[Engine]:
+    """The configured database's engine, refusing a database that is missing or out of date."""
+    engine = db.create_db_engine(get_settings().effective_database_url)
+    try:
+        if check:
+            db.check_schema(engine)
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@db_app.command("upgrade")
+@domain_errors
+def db_upgrade() -> None:
+    """Create the database or bring its schema up to date."""
+    url = get_settings().effective_database_url
+    before, after = db.upgrade(url)
+    state = "already up to date" if before == after else f"upgraded from {before or 'empty'}"
+    typer.echo(f"database {db.display_url(url)}: {state}, at revision {after}")
+
+
+@db_app.command("current")
+@domain_errors
+def db_current() -> None:
+    """Show the database's schema revision and whether it is current."""
+    with open_engine() as engine:
+        typer.echo(
+            f"database {db.display_url(str(engine.url))}: at revision "
+            f"{db.current_revision(engine)} (current)"
+        )
+
+
+@orders_app.command("import")
+@domain_errors
+def orders_import(
+    file: Annotated[Path, typer.Argument(help="Order-book export: CSV or JSON Lines, UTF-8.")],
+    skip_invalid: Annotated[
+        bool, typer.Option(help="Import the good rows, write rejects.")
+    ] = False,
+    rejects_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--rejects", help="Where rejected rows go (default: FILE.rejects.csv/.jsonl)."
+        ),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Import (upsert by order number) an order book. A file with bad rows is refused whole."""
+    if not file.is_file():
+        fail(f"{file}: no such file")
+    with (
+        open_engine() as engine,
+        file.open("rb") as stream,
+        rejects.RejectWriter(rejects.default_path(file, rejects_file)) as writer,
+    ):
+        records = progress_records(stream, file)
+        try:
+            with db.session_scope(engine) as session:
+                report = import_orders(
+                    session,
+                    records=records,
+                    skip_invalid=skip_invalid,
+                    on_reject=writer.write if skip_invalid else None,
+                )
+        except FileProblem as exc:
+            fail(f"{file}: {exc.problem}; nothing was imported")
+        except ImportRejected as exc:
+            for problem in exc.problems:
+                typer.echo(f"{file}: {problem}", err=True)
+            fail(f"{file}: {exc}")
+    print_import_report(
+        report, as_json=as_json, rejects_path=writer.path if report.rejected else None
+    )
+
+
+def progress_records(stream: Any, file: Path) -> Iterator[Any]:
+    """The file's records, with a progress bar on a terminal."""
+    records = read_records(stream, name=file.name)
+    if not sys.stderr.isatty():
+        yield from records
+        return
+    from rich.progress import Progress
+
+    with Progress(transient=True) as progress:
+        task = progress.add_task(f"importing {file.name}", total=file.stat().st_size)
+        for n, record in enumerate(records):
+            if n % 2000 == 0:
+                progress.update(task, completed=stream.tell())
+            yield record
+
+
+@orders_app.command("show")
+@domain_errors
+def orders_show(order_no: str, as_json: JsonFlag = False) -> None:
+    """An order: status, cartons, every scan, defects and SLA flags."""
+    settings = get_settings()
+    with open_engine() as engine, db.session_scope(engine) as session:
+        view = get_order_view(session, order_no=order_no, rules=rules_from(settings))
+        print_order_view(view, as_json=as_json, zone=settings.zone)
+
+
+@app.command("scan")
+@domain_errors
+def scan(
+    code: Annotated[str, typer.Argument(help="The scanned code, as the scanner sent it.")],
+    station: Annotated[str, typer.Option(help="Station id, e.g. DOCK-3.")],
+    operator: Annotated[str, typer.Option(help="Who is scanning.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Receive the carton behind one scanned code and say what to do with it."""
+    settings = get_settings()
+    with open_engine() as engine, db.session_scope(engine) as session:
+        decision = receive_scan(
+            session, raw_code=code, station=station, operator=operator, rules=rules_from(settings)
+        )
+    print_decision(decision, as_json=as_json, zone=settings.zone)
+
+
+@app.command("demo")
+@domain_errors
+def demo(
+    orders: Annotated[int, typer.Option(min=1, max=200_000, help="Orders to seed.")] = 3000,
+    seed: Annotated[int, typer.Option(help="Random seed of the demo data.")] = 7,
+) -> None:
+    """Seed a realistic demo order book and run a short scanning shift against it."""
+    from api.demo_shift import run_demo_shift
+
+    settings = get_settings()
+    with open_engine() as engine:
+        with db.session_scope(engine) as session:
+            report = import_orders(session, records=demo_records(orders, seed=seed))
+        typer.echo(
+            f"demo order book: {report.inserted} orders added, {report.updated} updated "
+            f"({db.display_url(str(engine.url))})"
+        )
+        run_demo_shift(engine, rules_from(settings), seed=seed)
+
+
+def main() -> None:
+    """Console entry point: usage and domain errors become one line and exit status 2."""
+    try:
+        code = app(standalone_mode=False)
+    except click.exceptions.Abort:
+        typer.echo("aborted", err=True)
+        sys.exit(130)
+    except click.UsageError as exc:
+        typer.echo(f"error: {exc.format_message()}", err=True)
+        sys.exit(2)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+"""How the CLI shows results: JSON for machines, short coloured text for people."""
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from rich.console import Console
+from rich.table import Table
+
+from intake.importing import ImportReport
+from intake.lookup import OrderView
+from intake.receiving import ScanDecision
+
+OUTCOME_STYLE = {
+    "received": "bold green",
+    "already_received": "bold white on grey39",
+    "unknown": "bold red",
+    "invalid": "bold red",
+}
+
+
+def console() -> Console:
+    """Standard output; colour only on a terminal."""
+    return Console(highlight=False, soft_wrap=True)
+
+
+def print_json(data: Any) -> None:
+    """One JSON object on one line, non-ASCII (Chinese names) kept readable."""
+    print(json.dumps(data, ensure_ascii=False, default=str))
+
+
+def local(at: datetime | None, zone: ZoneInfo) -> str:
+    """A timestamp in the warehouse's local time, to the second."""
+    return at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %z") if at else "-"
+
+
+def print_decision(decision: ScanDecision, *, as_json: bool, zone: ZoneInfo) -> None:
+    """The station's answer to one scan."""
+    if as_json:
+        print_json(decision.as_dict())
+        return
+    out = console()
+    label = decision.outcome.upper().replace("_", " ")
+    out.print(f"[{OUTCOME_STYLE[decision.outcome]}] {label} [/] {decision.message}")
+    if decision.supplier_name:
+        out.print(f"  supplier {decision.supplier_id} {decision.supplier_name}")
+    if decision.sla and (decision.sla.late_ready_to_ship or decision.sla.carrier_delay):
+        flags = [
+            name
+            for name, on in (
+                ("late ready to ship", decision.sla.late_ready_to_ship),
+                ("carrier delay", decision.sla.carrier_delay),
+            )
+            if on
+        ]
+        out.print(f"  [yellow]SLA: {', '.join(flags)}[/]")
+    out.print(f"  scan #{decision.scan_id} at {local(decision.scanned_at, zone)}")
+
+
+def print_import_report(report: ImportReport, *, as_json: bool, rejects_path: Path | None) -> None:
+    """What an import did."""
+    if as_json:
+        print_json(report.as_dict() | {"rejects_file": str(rejects_path) if rejects_path else None})
+        return
+    line = (
+        f"imported {report.rows_read - report.rejected} of {report.rows_read} rows: "
+        f"{report.inserted} new orders, {report.updated} updated"
+    )
+    if report.rejected:
+        line += f"; {report.rejected} rejected, written to {rejects_path}"
+    console().print(line)
+
+
+def print_order_view(view: OrderView, *, as_json: bool, zone: ZoneInfo) -> None:
+    """An order with its cartons, scans and defects."""
+    if as_json:
+        print_json(view.as_dict())
+        return
+    out = console()
+    order = view.order
+    received = sum(1 for c in view.cartons if c.state == "received")
+    out.print(
+        f"[bold]order {order.order_no}[/]  {order.status}  "
+        f"({received} of {order.packages} carton(s) received)"
+    )
+    out.print(f"  supplier  {view.supplier.supplier_id} {view.supplier.name}")
+    out.print(
+        f"  buyer     {order.buyer_name}, {order.buyer_address}, {order.buyer_postcode}, "
+        f"{order.buyer_country}"
+    )
+    out.print(f"  waybills  {order.carrier or '-'} {', '.join(view.tracking_numbers) or '-'}")
+    out.print(
+        f"  ordered {local(order.ordered_at, zone)}   ready to ship "
+        f"{local(order.ready_to_ship_at, zone)}   received {local(order.received_at, zone)}"
+    )
+    if view.sla:
+        out.print(
+            f"  SLA: late ready to ship {'yes' if view.sla.late_ready_to_ship else 'no'}, "
+            f"carrier delay {'yes' if view.sla.carrier_delay else 'no'}"
+        )
+    if view.scans:
+        table = Table("scan", "time", "station", "operator", "code", "outcome", box=None)
+        for s in view.scans:
+            table.add_row(
+                str(s.id),
+                local(s.scanned_at, zone),
+                s.station,
+                s.operator,
+                s.code or s.raw_code,
+                s.outcome,
+            )
+        out.print(table)
+    for d in view.defects:
+        out.print(f"  defect #{d.id} {d.code} ({d.state}) {d.detail}")

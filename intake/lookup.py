@@ -1,0 +1,96 @@
+"""Looking an order up: status, cartons, every scan, defects and SLA flags."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from intake.errors import NotFound
+from intake.models import Carton, Defect, Order, ScanEvent, Supplier, Waybill
+from intake.sla import Rules, SlaFlags, evaluate
+
+
+@dataclass(frozen=True, slots=True)
+class OrderView:
+    """Everything known about one order at the warehouse."""
+
+    order: Order
+    supplier: Supplier
+    tracking_numbers: list[str]
+    cartons: list[Carton]
+    scans: list[ScanEvent]
+    defects: list[Defect]
+    sla: SlaFlags | None  # None until a carton is received
+
+    def as_dict(self) -> dict[str, Any]:
+        """The view as JSON-friendly data (timestamps ISO 8601 UTC)."""
+        return {
+            "order_no": self.order.order_no,
+            "status": self.order.status,
+            "supplier": _plain(self.supplier),
+            "buyer": {
+                "name": self.order.buyer_name,
+                "address": self.order.buyer_address,
+                "postcode": self.order.buyer_postcode,
+                "country": self.order.buyer_country,
+            },
+            "carrier": self.order.carrier,
+            "tracking_numbers": self.tracking_numbers,
+            "packages": self.order.packages,
+            "cartons_received": sum(1 for c in self.cartons if c.state == "received"),
+            "ordered_at": _iso(self.order.ordered_at),
+            "ready_to_ship_at": _iso(self.order.ready_to_ship_at),
+            "received_at": _iso(self.order.received_at),
+            "sla": self.sla.as_dict() if self.sla else None,
+            "cartons": [_plain(c) for c in self.cartons],
+            "scans": [_plain(s) for s in self.scans],
+            "defects": [_plain(d) for d in self.defects],
+        }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _plain(row: Any) -> dict[str, Any]:
+    return {k: _iso(v) if isinstance(v, datetime) else v for k, v in row.model_dump().items()}
+
+
+def get_order_view(session: Session, *, order_no: str, rules: Rules) -> OrderView:
+    """The order with its cartons, scans and defects; NotFound when the book does not hold it."""
+    order = session.get(Order, order_no.strip())
+    if order is None:
+        raise NotFound(f"no order {order_no.strip()!r} in the order book")
+    supplier = session.get(Supplier, order.supplier_id)
+    assert supplier is not None  # a foreign key guarantees it
+    tracking = session.exec(
+        select(Waybill.tracking_no)
+        .where(Waybill.order_no == order.order_no)
+        .order_by(col(Waybill.tracking_no))
+    ).all()
+    cartons = session.exec(
+        select(Carton).where(Carton.order_no == order.order_no).order_by(col(Carton.seq))
+    ).all()
+    scans = session.exec(
+        select(ScanEvent).where(ScanEvent.order_no == order.order_no).order_by(col(ScanEvent.id))
+    ).all()
+    carton_ids = [c.id for c in cartons]
+    defects = (
+        session.exec(
+            select(Defect).where(col(Defect.carton_id).in_(carton_ids)).order_by(col(Defect.id))
+        ).all()
+        if carton_ids
+        else []
+    )
+    sla = None
+    if cartons:
+        sla = evaluate(
+            rules.sla,
+            ordered_at=order.ordered_at,
+            ready_to_ship_at=order.ready_to_ship_at,
+            received_at=cartons[-1].received_at,
+        )
+    return OrderView(
+        order, supplier, list(tracking), list(cartons), list(scans), list(defects), sla
+    )

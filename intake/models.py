@@ -1,0 +1,170 @@
+"""All tables of the intake service. Timestamps are aware UTC; the order number is the key."""
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back timezone-aware, on SQLite as on PostgreSQL."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: every timestamp must carry its offset")
+        value = value.astimezone(UTC)
+        # SQLite has no zone type: store naive UTC so that text comparison orders correctly.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    """The current time, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def _ts(*, nullable: bool = False, index: bool = False) -> Any:
+    return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
+
+
+class OrderStatus(StrEnum):
+    """Where an order stands at the warehouse."""
+
+    awaiting = "awaiting"  # no carton received yet
+    partially_received = "partially_received"  # some of a multi-package order's cartons are in
+    received = "received"  # every carton received for international forwarding
+    shipped = "shipped"
+    delivered = "delivered"
+
+
+class CodeKind(StrEnum):
+    """What a scanned code turned out to be."""
+
+    tracking_no = "tracking_no"
+    order_no = "order_no"
+    unknown = "unknown"
+    invalid = "invalid"
+
+
+class ScanOutcome(StrEnum):
+    """The intake decision for one scan."""
+
+    received = "received"
+    already_received = "already_received"
+    unknown = "unknown"
+    invalid = "invalid"
+
+
+class CartonState(StrEnum):
+    """A carton is either received against its order or held because its consignee is unknown."""
+
+    received = "received"
+    held = "held"
+
+
+class Supplier(SQLModel, table=True):
+    """The seller that packs and labels the cartons of its orders."""
+
+    __tablename__ = "suppliers"
+
+    supplier_id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    address: str = Field(max_length=500)
+
+
+class Order(SQLModel, table=True):
+    """One cross-border order of the order book."""
+
+    __tablename__ = "orders"
+
+    order_no: str = Field(primary_key=True, max_length=32)
+    supplier_id: str = Field(foreign_key="suppliers.supplier_id", index=True, max_length=64)
+    buyer_name: str = Field(max_length=200)
+    buyer_address: str = Field(max_length=500)
+    buyer_postcode: str = Field(max_length=16)
+    buyer_country: str = Field(max_length=2)
+    carrier: str | None = Field(default=None, max_length=32)
+    packages: int = 1
+    ordered_at: datetime = _ts()
+    ready_to_ship_at: datetime | None = _ts(nullable=True)
+    status: str = Field(default=OrderStatus.awaiting, max_length=24, index=True)
+    received_at: datetime | None = _ts(nullable=True, index=True)
+
+
+class Waybill(SQLModel, table=True):
+    """A domestic tracking number the supplier registered against an order (one per carton)."""
+
+    __tablename__ = "waybills"
+
+    tracking_no: str = Field(primary_key=True, max_length=40)
+    order_no: str = Field(foreign_key="orders.order_no", index=True, max_length=32)
+    carrier: str | None = Field(default=None, max_length=32)
+
+
+class Carton(SQLModel, table=True):
+    """A physical parcel that reached an intake station, once, whatever was scanned on it."""
+
+    __tablename__ = "cartons"
+    # One receipt per carton code, and one per carton slot of an order ("2 of 3"): the database,
+    # not the application, guarantees that two stations cannot both receive the same carton.
+    __table_args__ = (sa.UniqueConstraint("order_no", "seq", name="uq_cartons_order_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, max_length=128)
+    code_kind: str = Field(max_length=16)
+    order_no: str | None = Field(default=None, foreign_key="orders.order_no", max_length=32)
+    seq: int | None = None
+    state: str = Field(max_length=16)
+    received_at: datetime = _ts(index=True)
+    station: str = Field(max_length=64)
+    operator: str = Field(max_length=64)
+    late_ready_to_ship: bool = False
+    carrier_delay: bool = False
+
+
+class ScanEvent(SQLModel, table=True):
+    """Every scan, whatever its outcome: the append-only journal of the stations."""
+
+    __tablename__ = "scan_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    scanned_at: datetime = _ts(index=True)
+    station: str = Field(max_length=64)
+    operator: str = Field(max_length=64)
+    raw_code: str = Field(max_length=600)
+    code: str | None = Field(default=None, max_length=128)
+    code_kind: str = Field(max_length=16)
+    carrier_hint: str | None = Field(default=None, max_length=32)
+    outcome: str = Field(max_length=24, index=True)
+    order_no: str | None = Field(
+        default=None, foreign_key="orders.order_no", index=True, max_length=32
+    )
+    carton_id: int | None = Field(default=None, foreign_key="cartons.id", index=True)
+    message: str = Field(default="", max_length=300)
+
+
+class Defect(SQLModel, table=True):
+    """One mislabel defect of a carton, with the vocabulary of DOMAIN.md as its code."""
+
+    __tablename__ = "defects"
+
+    id: int | None = Field(default=None, primary_key=True)
+    carton_id: int = Field(foreign_key="cartons.id", index=True)
+    code: str = Field(max_length=32)
+    detail: str = Field(default="", max_length=500)
+    state: str = Field(default="open", max_length=16)
+    created_at: datetime = _ts(index=True)

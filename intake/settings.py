@@ -1,0 +1,65 @@
+"""Settings from the environment and `.env`, prefix INTAKE_."""
+
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from intake.sla import Rules, SlaHours
+
+
+class Settings(BaseSettings):
+    """Everything a deployment may change; defaults give the embedded SQLite set-up under var/."""
+
+    model_config = SettingsConfigDict(env_prefix="INTAKE_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    timezone: str = "Asia/Shanghai"
+    # The platform's rules: ready to ship within 72 h of the order, collected within 48 h of that.
+    ready_to_ship_hours: float = Field(default=72, gt=0)
+    pickup_hours: float = Field(default=48, gt=0)
+    # Domestic transit from collection to the warehouse, on top of the pickup allowance.
+    transit_hours: float = Field(default=72, ge=0)
+    fee_schedule_file: Path | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The warehouse's local time zone."""
+        return ZoneInfo(self.timezone)
+
+    @property
+    def effective_database_url(self) -> str:
+        """The configured URL, or the embedded SQLite file under the data folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'intake.db'}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The one Settings instance of this process."""
+    return Settings()
+
+
+def rules_from(settings: Settings) -> Rules:
+    """The decision rules the configured settings describe."""
+    return Rules(
+        sla=SlaHours(
+            ready_to_ship=settings.ready_to_ship_hours,
+            pickup=settings.pickup_hours,
+            transit=settings.transit_hours,
+        ),
+        zone=settings.zone,
+    )

@@ -1,0 +1,1 @@
+"""Scanner: pixels to facts (barcodes, label readings). Never touches the database."""
