@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what the project needs on Debian (run as root): system packages, then a virtualenv in .venv.
+#   scripts/setup.sh          the service and its command-line tool
+#   scripts/setup.sh --dev    also the test and lint tools, and the PostgreSQL server for the tests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# libzbar0: pyzbar's barcode library. libgl1, libglib2.0-0: the OpenCV build with GUI windows.
+packages=(libzbar0 libgl1 libglib2.0-0)
+[[ "${1:-}" == "--dev" ]] && packages+=(postgresql)
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    echo "setup: installing Debian packages: ${missing[*]}"
+    if [[ $(id -u) -ne 0 ]]; then
+        echo "setup: these need root: sudo apt-get install ${missing[*]}" >&2
+        exit 1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+python=${PYTHON:-python3}
+if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    echo "setup: Python 3.11 or newer is needed ($python is $("$python" --version 2>&1))" >&2
+    exit 1
+fi
+[[ -x .venv/bin/python ]] || "$python" -m venv .venv
+extra=""
+[[ "${1:-}" == "--dev" ]] && extra="[dev]"
+# Quiet unless something goes wrong; re-running is cheap when everything is installed.
+.venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extra}" 2>&1 \
+    | grep -v -e "^WARNING: Location" -e "^$" || true
+.venv/bin/python -c "import pyzbar.pyzbar, cv2, intake, scanner, api" \
+    || { echo "setup: the installation is incomplete (see above)" >&2; exit 1; }
