@@ -42,8 +42,10 @@ def pg_admin_url() -> str:
     """The PostgreSQL server scripts/test.sh started; the suite refuses to run half of itself."""
     url = os.environ.get(PG_URL_VAR)
     if not url:
-        pytest.fail(f"{PG_URL_VAR} is not set: run the tests with scripts/test.sh, which starts "
-                    "PostgreSQL (or deselect with -k sqlite)")
+        pytest.fail(
+            f"{PG_URL_VAR} is not set: run the tests with scripts/test.sh, which starts "
+            "PostgreSQL (or deselect with -k sqlite)"
+        )
     return url
 
 
@@ -127,18 +129,31 @@ class Cli:
 
     def process(self, *args: str, timeout: float = 120) -> CliResult:
         """As a separate `intake` process, exactly as a user or a cron job starts it."""
-        done = subprocess.run([INTAKE, *args], capture_output=True, text=True, timeout=timeout,
-                              env=os.environ | self.env, cwd=self.cwd)
+        done = subprocess.run(
+            [INTAKE, *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=os.environ | self.env,
+            cwd=self.cwd,
+        )
         return CliResult(done.returncode, done.stdout, done.stderr)
 
     def popen(self, *args: str) -> subprocess.Popen[str]:
         """A started `intake` process, for races between stations."""
-        return subprocess.Popen([INTAKE, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, env=os.environ | self.env, cwd=self.cwd)
+        return subprocess.Popen(
+            [INTAKE, *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=os.environ | self.env,
+            cwd=self.cwd,
+        )
 
 
 @pytest.fixture
 def cli(database_url: str, tmp_path: Path) -> Cli:
     """The `intake` command on this test's database."""
-    return Cli({"INTAKE_DATABASE_URL": database_url, "INTAKE_DATA_DIR": str(tmp_path / "data")},
-               tmp_path)
+    return Cli(
+        {"INTAKE_DATABASE_URL": database_url, "INTAKE_DATA_DIR": str(tmp_path / "data")}, tmp_path
+    )

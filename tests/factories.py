@@ -33,8 +33,9 @@ def order_row(**overrides: Any) -> dict[str, str]:
     return row
 
 
-def write_csv(path: Path, rows: list[dict[str, str]], *, columns: tuple[str, ...] = COLUMNS,
-              bom: bool = False) -> Path:
+def write_csv(
+    path: Path, rows: list[dict[str, str]], *, columns: tuple[str, ...] = COLUMNS, bom: bool = False
+) -> Path:
     """An order-book CSV file with the given columns."""
     with path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as f:
         writer = csv.writer(f)

@@ -33,8 +33,9 @@ def test_waybill_scan_receives_the_carton(cli: Cli, tmp_path: Path, engine) -> N
     assert count_rows(engine, "cartons") == 1
 
 
-def test_second_scan_is_already_received_with_first_station(cli: Cli, tmp_path: Path,
-                                                             engine) -> None:
+def test_second_scan_is_already_received_with_first_station(
+    cli: Cli, tmp_path: Path, engine
+) -> None:
     row = order_row()
     _book(cli, tmp_path, row)
     _scan(cli, row["domestic_tracking_no"], station="DOCK-1")
@@ -61,7 +62,8 @@ def test_scanner_framing_case_and_spacing_are_normalised(cli: Cli, tmp_path: Pat
 
 
 def test_multi_package_order_counts_cartons(cli: Cli, tmp_path: Path) -> None:
-    row = order_row(packages=3, domestic_tracking_no="SF1000000000001;SF1000000000002;SF1000000000003")
+    waybills = "SF1000000000001;SF1000000000002;SF1000000000003"
+    row = order_row(packages=3, domestic_tracking_no=waybills)
     _book(cli, tmp_path, row)
 
     first = _scan(cli, "SF1000000000002")
@@ -70,7 +72,10 @@ def test_multi_package_order_counts_cartons(cli: Cli, tmp_path: Path) -> None:
 
     assert [d["cartons_received"] for d in (first, second, third)] == [1, 2, 3]
     assert [d["order_status"] for d in (first, second, third)] == [
-        "partially_received", "partially_received", "received"]
+        "partially_received",
+        "partially_received",
+        "received",
+    ]
     assert "2 of 3" in str(second["message"])
     shown = json.loads(cli("orders", "show", row["order_no"], "--json").stdout)
     assert shown["status"] == "received"
@@ -93,11 +98,16 @@ def test_unknown_code_is_held_never_dropped(cli: Cli, tmp_path: Path, engine) ->
     assert count_rows(engine, "scan_events") == 2
 
 
-def test_invalid_codes_are_refused_clearly_and_journaled(cli: Cli, tmp_path: Path,
-                                                         engine) -> None:
+def test_invalid_codes_are_refused_clearly_and_journaled(cli: Cli, tmp_path: Path, engine) -> None:
     _book(cli, tmp_path, order_row())
-    hostile = ["", "   ", "SF12\x0034", "A" * 129, "'; DROP TABLE orders; --",
-               "<script>alert(1)</script>"]
+    hostile = [
+        "",
+        "   ",
+        "SF12\x0034",
+        "A" * 129,
+        "'; DROP TABLE orders; --",
+        "<script>alert(1)</script>",
+    ]
 
     decisions = [_scan(cli, code) for code in hostile]
 
@@ -125,8 +135,9 @@ def test_human_output_names_the_outcome(cli: Cli, tmp_path: Path) -> None:
     assert "深圳市华强电子科技有限公司" in result.stdout
 
 
-def test_bad_station_or_operator_is_exit_2_and_nothing_recorded(cli: Cli, tmp_path: Path,
-                                                                engine) -> None:
+def test_bad_station_or_operator_is_exit_2_and_nothing_recorded(
+    cli: Cli, tmp_path: Path, engine
+) -> None:
     row = order_row()
     _book(cli, tmp_path, row)
 
