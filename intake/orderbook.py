@@ -2,7 +2,7 @@
 
 import codecs
 import csv
-import io
+import itertools
 import json
 import re
 from collections.abc import Iterator
@@ -47,6 +47,7 @@ _ORDER_NO = re.compile(r"^\d{6,32}$")
 _POSTCODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-]*$")
 # No real order has a cell this long; csv's own limit would otherwise allow 128 KiB per cell.
 _MAX_CELL = 4096
+_MAX_LINE = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,25 +88,35 @@ class FileProblem(Exception):
 
 def read_records(stream: IO[bytes], *, name: str = "") -> Iterator[RawRow]:
     """The records of a CSV or JSON Lines file (told apart by name or first character)."""
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="strict", newline="")
-    first = _peek_char(text)
-    if name.lower().endswith((".jsonl", ".ndjson", ".json")) or first == "{":
-        yield from _read_jsonl(text)
+    lines = _decoded_lines(stream)
+    first = next(lines, None)
+    if first is None:
+        raise FileProblem(RowProblem(1, "-", "the file is empty: a header row is expected"))
+    lines = itertools.chain([first], lines)
+    if name.lower().endswith((".jsonl", ".ndjson", ".json")) or first.lstrip().startswith("{"):
+        yield from _read_jsonl(lines)
     else:
-        yield from _read_csv(text)
+        yield from _read_csv(lines)
 
 
-def _peek_char(text: io.TextIOWrapper) -> str:
-    try:
-        buffered: bytes = text.buffer.peek(64)  # type: ignore[attr-defined]
-    except (AttributeError, ValueError):
-        return ""
-    return buffered.decode("utf-8", errors="ignore").lstrip(codecs.BOM_UTF8.decode())[:1]
+def _decoded_lines(stream: IO[bytes]) -> Iterator[str]:
+    """The file's physical lines as text, so that a bad byte is reported on its own line."""
+    number = 0
+    while raw := stream.readline(_MAX_LINE):
+        number += 1
+        if len(raw) >= _MAX_LINE and not raw.endswith(b"\n"):
+            raise FileProblem(RowProblem(number, "-", "line too long for an order record"))
+        if number == 1 and raw.startswith(codecs.BOM_UTF8):
+            raw = raw[len(codecs.BOM_UTF8) :]
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise FileProblem(RowProblem(number, "-", f"not UTF-8 text ({exc.reason})")) from exc
 
 
-def _read_csv(text: io.TextIOWrapper) -> Iterator[RawRow]:
+def _read_csv(lines: Iterator[str]) -> Iterator[RawRow]:
     csv.field_size_limit(_MAX_CELL)
-    reader = csv.reader(text)
+    reader = csv.reader(lines)
     header = _next_csv_record(reader)
     if header is None:
         raise FileProblem(RowProblem(1, "-", "the file is empty: a header row is expected"))
@@ -130,29 +141,14 @@ def _next_csv_record(reader: Any) -> list[str] | None:  # csv.reader's type is p
         return record
     except StopIteration:
         return None
-    except UnicodeDecodeError as exc:
-        raise FileProblem(
-            RowProblem(reader.line_num + 1, "-", f"not UTF-8 text ({exc.reason})")
-        ) from exc
     except csv.Error as exc:
         raise FileProblem(RowProblem(reader.line_num, "-", f"broken CSV: {exc}")) from exc
 
 
-def _read_jsonl(text: io.TextIOWrapper) -> Iterator[RawRow]:
-    line = 0
-    while True:
-        try:
-            raw = text.readline(_MAX_CELL * 16)
-        except UnicodeDecodeError as exc:
-            raise FileProblem(RowProblem(line + 1, "-", f"not UTF-8 text ({exc.reason})")) from exc
-        if not raw:
-            return
-        line += 1
-        if not raw.endswith("\n") and len(raw) >= _MAX_CELL * 16:
-            raise FileProblem(RowProblem(line, "-", "line too long for an order record"))
-        if not raw.strip():
-            continue
-        yield _jsonl_record(line, raw)
+def _read_jsonl(lines: Iterator[str]) -> Iterator[RawRow]:
+    for number, raw in enumerate(lines, start=1):
+        if raw.strip():
+            yield _jsonl_record(number, raw)
 
 
 def _jsonl_record(line: int, raw: str) -> RawRow:
