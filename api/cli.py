@@ -7,8 +7,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar
 
-import click
 import typer
+from typer.exceptions import TyperException
 from sqlalchemy.engine import Engine
 
 from api import rejects
@@ -198,17 +198,20 @@ def demo(
 
 
 def main() -> None:
-    """Console entry point: usage and domain errors become one line and exit status 2."""
+    """Console entry point: usage errors become one line and exit status 2."""
     try:
         code = app(standalone_mode=False)
-    except click.exceptions.Abort:
+    except typer.Abort:
         typer.echo("aborted", err=True)
         sys.exit(130)
-    except click.UsageError as exc:
-        typer.echo(f"error: {exc.format_message()}", err=True)
+    except TyperException as exc:
+        message = exc.format_message()
+        if type(exc).__name__ == "NoArgsIsHelpError":  # bare `intake`: the help, not an error
+            typer.echo(message, err=True)
+        else:
+            typer.echo(f"error: {message}", err=True)
         sys.exit(2)
     sys.exit(code if isinstance(code, int) else 0)
-
 
 if __name__ == "__main__":
     main()

@@ -26,7 +26,7 @@ from intake.sla import Rules, SlaFlags, evaluate
 MAX_NAME_LENGTH = 64
 # A conflict means another station received a carton of the same order a moment earlier;
 # re-deciding once per competing station is enough, a few more covers a burst.
-_MAX_ATTEMPTS = 5
+_MAX_ATTEMPTS = 10
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,9 +4,10 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from intake.errors import InvalidInput
 from intake.sla import Rules, SlaHours
 
 
@@ -49,8 +50,13 @@ class Settings(BaseSettings):
 
 @lru_cache
 def get_settings() -> Settings:
-    """The one Settings instance of this process."""
-    return Settings()
+    """The one Settings instance of this process; a bad setting is an InvalidInput naming it."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "INTAKE_" + "_".join(str(part) for part in first["loc"]).upper()
+        raise InvalidInput(f"setting {name}: {first['msg']}") from exc
 
 
 def rules_from(settings: Settings) -> Rules:

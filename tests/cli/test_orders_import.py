@@ -19,8 +19,8 @@ def _stored(engine: Engine, order_no: str) -> dict[str, object]:
         row = c.exec_driver_sql(
             "SELECT o.buyer_name, o.packages, o.buyer_country, s.name FROM orders o "
             "JOIN suppliers s ON s.supplier_id = o.supplier_id WHERE o.order_no = %s"
-            if engine.dialect.name == "postgresql" else
-            "SELECT o.buyer_name, o.packages, o.buyer_country, s.name FROM orders o "
+            if engine.dialect.name == "postgresql"
+            else "SELECT o.buyer_name, o.packages, o.buyer_country, s.name FROM orders o "
             "JOIN suppliers s ON s.supplier_id = o.supplier_id WHERE o.order_no = ?",
             (order_no,),
         ).one()
@@ -29,8 +29,12 @@ def _stored(engine: Engine, order_no: str) -> dict[str, object]:
 
 def _waybills(engine: Engine) -> list[tuple[str, str]]:
     with engine.connect() as c:
-        return [tuple(r) for r in c.exec_driver_sql(
-            "SELECT tracking_no, order_no FROM waybills ORDER BY tracking_no").all()]
+        return [
+            tuple(r)
+            for r in c.exec_driver_sql(
+                "SELECT tracking_no, order_no FROM waybills ORDER BY tracking_no"
+            ).all()
+        ]
 
 
 def test_csv_with_bom_reordered_and_extra_columns(cli: Cli, tmp_path: Path, engine) -> None:
@@ -59,8 +63,10 @@ def test_json_lines_import(cli: Cli, tmp_path: Path, engine) -> None:
 
     assert result.exit_code == 0, result.stderr
     assert "1 new orders" in result.stdout
-    assert _waybills(engine) == [("YT1000000000001", row["order_no"]),
-                                 ("YT1000000000002", row["order_no"])]
+    assert _waybills(engine) == [
+        ("YT1000000000001", row["order_no"]),
+        ("YT1000000000002", row["order_no"]),
+    ]
 
 
 def test_reimport_upserts_by_order_number(cli: Cli, tmp_path: Path, engine) -> None:
@@ -77,18 +83,19 @@ def test_reimport_upserts_by_order_number(cli: Cli, tmp_path: Path, engine) -> N
     assert count_rows(engine, "orders") == 1
 
 
-def test_bad_rows_reject_the_whole_file_and_name_each_problem(cli: Cli, tmp_path: Path,
-                                                              engine) -> None:
+def test_bad_rows_reject_the_whole_file_and_name_each_problem(
+    cli: Cli, tmp_path: Path, engine
+) -> None:
     kept = order_row()
     cli("orders", "import", str(write_csv(tmp_path / "first.csv", [kept])))
     rows = [
-        order_row(),                                   # line 2: fine
-        order_row(ordered_at="20/11/2026 10:00"),      # line 3: bad timestamp
-        order_row(order_no=""),                        # line 4: empty order number
-        order_row(packages="0"),                       # line 5: packages < 1
-        order_row(buyer_country="XX"),                 # line 6: unknown country
+        order_row(),  # line 2: fine
+        order_row(ordered_at="20/11/2026 10:00"),  # line 3: bad timestamp
+        order_row(order_no=""),  # line 4: empty order number
+        order_row(packages="0"),  # line 5: packages < 1
+        order_row(buyer_country="XX"),  # line 6: unknown country
         order_row(domestic_tracking_no=kept["domestic_tracking_no"]),  # line 7: taken
-        order_row(ordered_at="2026-11-20T10:00:00"),   # line 8: no offset
+        order_row(ordered_at="2026-11-20T10:00:00"),  # line 8: no offset
     ]
     path = write_csv(tmp_path / "bad.csv", rows)
 
@@ -100,32 +107,43 @@ def test_bad_rows_reject_the_whole_file_and_name_each_problem(cli: Cli, tmp_path
     assert "line 4, column order_no: empty" in err
     assert "line 5, column packages: 0 packages" in err
     assert "line 6, column buyer_country: unknown country 'XX'" in err
-    assert (f"line 7, column domestic_tracking_no: {kept['domestic_tracking_no']} is already "
-            f"registered to order {kept['order_no']}") in err
+    assert (
+        f"line 7, column domestic_tracking_no: {kept['domestic_tracking_no']} is already "
+        f"registered to order {kept['order_no']}"
+    ) in err
     assert "line 8, column ordered_at" in err and "no UTC offset" in err
     assert err.strip().splitlines()[-1] == (
-        f"error: {path}: 6 of 7 rows are invalid; nothing was imported")
+        f"error: {path}: 6 of 7 rows are invalid; nothing was imported"
+    )
     assert count_rows(engine, "orders") == 1  # the good row of the bad file was not written
     assert _waybills(engine) == [(kept["domestic_tracking_no"], kept["order_no"])]
 
 
 def test_duplicates_inside_one_file_are_refused(cli: Cli, tmp_path: Path, engine) -> None:
     a = order_row(domestic_tracking_no="SF1000000000001")
-    rows = [a, dict(a, buyer_name="Someone Else"),
-            order_row(domestic_tracking_no="SF1000000000001")]
+    rows = [
+        a,
+        dict(a, buyer_name="Someone Else"),
+        order_row(domestic_tracking_no="SF1000000000001"),
+    ]
 
     result = cli("orders", "import", str(write_csv(tmp_path / "dup.csv", rows)))
 
     assert result.exit_code == 2
-    assert f"line 3, column order_no: order {a['order_no']} appears earlier in this file" \
+    assert (
+        f"line 3, column order_no: order {a['order_no']} appears earlier in this file"
         in result.stderr
-    assert (f"line 4, column domestic_tracking_no: SF1000000000001 is already registered to "
-            f"order {a['order_no']}") in result.stderr
+    )
+    assert (
+        f"line 4, column domestic_tracking_no: SF1000000000001 is already registered to "
+        f"order {a['order_no']}"
+    ) in result.stderr
     assert count_rows(engine, "orders") == 0
 
 
-def test_skip_invalid_imports_good_rows_and_writes_rejects(cli: Cli, tmp_path: Path,
-                                                           engine) -> None:
+def test_skip_invalid_imports_good_rows_and_writes_rejects(
+    cli: Cli, tmp_path: Path, engine
+) -> None:
     good = order_row()
     rows = [good, order_row(packages="-1"), order_row(buyer_country="ZZ")]
     path = write_csv(tmp_path / "mixed.csv", rows)
@@ -152,7 +170,8 @@ def test_unusable_files_are_one_clear_line(cli: Cli, tmp_path: Path, engine) -> 
     cli("orders", "import", str(write_csv(tmp_path / "first.csv", [order_row()])))
     (tmp_path / "empty.csv").write_bytes(b"")
     (tmp_path / "latin1.csv").write_bytes(
-        ",".join(COLUMNS).encode() + b"\n" + "Müller".encode("latin-1") * 3 + b"\n")
+        ",".join(COLUMNS).encode() + b"\n" + "Müller".encode("latin-1") * 3 + b"\n"
+    )
     (tmp_path / "image.csv").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64))
     (tmp_path / "nocols.csv").write_text("order_no,buyer_name\n1234567,Ann\n")
     (tmp_path / "huge.csv").write_text(",".join(COLUMNS) + "\n" + "9" * 100_000 + "\n")
@@ -175,8 +194,7 @@ def test_unusable_files_are_one_clear_line(cli: Cli, tmp_path: Path, engine) -> 
     assert count_rows(engine, "orders") == 1
 
 
-def test_killed_import_leaves_the_order_book_as_it_was(cli: Cli, tmp_path: Path,
-                                                       engine) -> None:
+def test_killed_import_leaves_the_order_book_as_it_was(cli: Cli, tmp_path: Path, engine) -> None:
     kept = order_row()
     cli("orders", "import", str(write_csv(tmp_path / "first.csv", [kept])))
     big = tmp_path / "big.csv"

@@ -1,0 +1,92 @@
+"""`intake db ...` and the schema check every other command makes first."""
+
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+
+from tests.conftest import Cli
+from tests.factories import count_rows, order_row, write_csv
+
+
+def test_missing_sqlite_database_says_run_upgrade(tmp_path: Path) -> None:
+    cli = Cli({"INTAKE_DATABASE_URL": f"sqlite:///{tmp_path / 'none' / 'intake.db'}"}, tmp_path)
+
+    for args in (
+        ("orders", "show", "123456"),
+        ("scan", "SF1", "--station", "A", "--operator", "b"),
+        ("db", "current"),
+    ):
+        result = cli.process(*args)
+        assert result.exit_code == 2
+        assert result.stderr.strip().splitlines() == [
+            f"error: no database at {tmp_path / 'none' / 'intake.db'}: run `intake db upgrade` "
+            "to create it"
+        ]
+    assert not (tmp_path / "none").exists()  # never created implicitly
+
+
+def test_upgrade_creates_then_is_idempotent(tmp_path: Path) -> None:
+    cli = Cli({"INTAKE_DATA_DIR": str(tmp_path / "var")}, tmp_path)
+
+    first = cli("db", "upgrade")
+    second = cli("db", "upgrade")
+
+    assert first.exit_code == second.exit_code == 0
+    assert "upgraded from empty" in first.stdout
+    assert "already up to date" in second.stdout
+    assert (tmp_path / "var" / "intake.db").exists()
+    assert "(current)" in cli("db", "current").stdout
+
+
+def test_outdated_schema_says_run_upgrade_and_upgrade_fixes_it(
+    cli: Cli, engine: Engine, tmp_path: Path
+) -> None:
+    cli("orders", "import", str(write_csv(tmp_path / "b.csv", [order_row()])))
+    with engine.begin() as c:
+        c.exec_driver_sql("UPDATE alembic_version SET version_num = '0000'")
+
+    stale = cli("orders", "import", str(write_csv(tmp_path / "c.csv", [order_row()])))
+
+    assert stale.exit_code == 2
+    assert stale.stderr.strip() == (
+        "error: the database schema is at revision 0000, the code needs 0001: "
+        "run `intake db upgrade`"
+    )
+    assert count_rows(engine, "orders") == 1
+
+
+def test_database_without_schema_says_run_upgrade(cli: Cli, engine: Engine) -> None:
+    with engine.begin() as c:
+        c.exec_driver_sql("DROP TABLE alembic_version")
+
+    result = cli("orders", "show", "123456")
+
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "error: the database has no schema yet: run `intake db upgrade`"
+
+
+def test_unreachable_server_is_one_line(tmp_path: Path) -> None:
+    url = "postgresql+psycopg://nobody:secret@127.0.0.1:1/intake"
+    cli = Cli({"INTAKE_DATABASE_URL": url}, tmp_path)
+
+    result = cli.process("orders", "show", "123456")
+
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: cannot open the database")
+    assert "secret" not in result.stderr
+
+
+def test_usage_errors_are_one_line_exit_2(tmp_path: Path) -> None:
+    cli = Cli({"INTAKE_DATA_DIR": str(tmp_path)}, tmp_path)
+
+    missing_option = cli.process("scan", "SF1234567890123")
+    unknown_command = cli.process("teleport")
+    bad_zone = Cli({"INTAKE_TIMEZONE": "Mars/Olympus"}, tmp_path).process("db", "upgrade")
+
+    for result in (missing_option, unknown_command, bad_zone):
+        assert result.exit_code == 2, result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert "--station" in missing_option.stderr
+    assert "Mars/Olympus" in bad_zone.stderr
