@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar
 
 import typer
-from typer.exceptions import TyperException
 from sqlalchemy.engine import Engine
+from typer.exceptions import TyperException
 
 from api import rejects
 from api.output import print_decision, print_import_report, print_order_view

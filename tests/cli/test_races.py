@@ -1,4 +1,4 @@
-"""Several stations scanning the same carton at the same moment: one receipt, the rest already in."""
+"""Stations scanning the same carton at the same moment: one receipt, the rest already in."""
 
 import json
 import threading
