@@ -7,6 +7,12 @@ cd "$(dirname "$0")/.."
 
 # libzbar0: pyzbar's barcode library. libgl1, libglib2.0-0: the OpenCV build with GUI windows.
 packages=(libzbar0 libgl1 libglib2.0-0)
+# A Python with venv: Debian's own python3 when no other is on the PATH.
+python=${PYTHON:-python3}
+if ! "$python" -c 'import venv, ensurepip' 2>/dev/null; then
+    packages+=(python3 python3-venv python3-dev)
+    python=/usr/bin/python3
+fi
 [[ "${1:-}" == "--dev" ]] && packages+=(postgresql)
 
 missing=()
@@ -23,7 +29,6 @@ if ((${#missing[@]})); then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-python=${PYTHON:-python3}
 if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
     echo "setup: Python 3.11 or newer is needed ($python is $("$python" --version 2>&1))" >&2
     exit 1
@@ -31,8 +36,18 @@ fi
 [[ -x .venv/bin/python ]] || "$python" -m venv .venv
 extra=""
 [[ "${1:-}" == "--dev" ]] && extra="[dev]"
-# Quiet unless something goes wrong; re-running is cheap when everything is installed.
-.venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extra}" 2>&1 \
-    | grep -v -e "^WARNING: Location" -e "^$" || true
+# Re-running is cheap: pip runs only when pyproject.toml or the extras changed since last time.
+stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)${extra}"
+if [[ ! -f "$stamp" ]]; then
+    echo "setup: installing Python packages into .venv"
+    if ! .venv/bin/python -m pip install --disable-pip-version-check -e ".${extra}" \
+            >.venv/pip.log 2>&1; then
+        cat .venv/pip.log >&2
+        echo "setup: pip failed (log above, also in .venv/pip.log)" >&2
+        exit 1
+    fi
+    rm -f .venv/.installed-*
+    touch "$stamp"
+fi
 .venv/bin/python -c "import pyzbar.pyzbar, cv2, intake, scanner, api" \
-    || { echo "setup: the installation is incomplete (see above)" >&2; exit 1; }
+    || { rm -f "$stamp"; echo "setup: the installation is incomplete (see above)" >&2; exit 1; }
