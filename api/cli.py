@@ -140,9 +140,11 @@ def progress_records(stream: Any, file: Path) -> Iterator[Any]:
     if not sys.stderr.isatty():
         yield from records
         return
+    from rich.console import Console
     from rich.progress import Progress
 
-    with Progress(transient=True) as progress:
+    # On standard error, so that `--json` output stays clean on standard output.
+    with Progress(console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task(f"importing {file.name}", total=file.stat().st_size)
         for n, record in enumerate(records):
             if n % 2000 == 0:

@@ -1,9 +1,11 @@
 """Fixtures shared by every test: a migrated database per test, on SQLite and on PostgreSQL."""
 
 import os
+import pty
 import shutil
 import subprocess
 import sys
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -138,6 +140,31 @@ class Cli:
             cwd=self.cwd,
         )
         return CliResult(done.returncode, done.stdout, done.stderr)
+
+    def on_terminal(self, *args: str, timeout: float = 120) -> CliResult:
+        """As a real process whose standard error is a terminal (standard output stays a pipe)."""
+        controller, terminal = pty.openpty()
+        process = subprocess.Popen([INTAKE, *args], stdout=subprocess.PIPE, stderr=terminal,
+                                   text=True, env=os.environ | self.env, cwd=self.cwd)
+        os.close(terminal)  # the child holds it; reading gets EIO once the child is gone
+        chunks: list[bytes] = []
+
+        def drain() -> None:
+            while True:
+                try:
+                    chunk = os.read(controller, 65536)
+                except OSError:
+                    return
+                if not chunk:
+                    return
+                chunks.append(chunk)
+
+        reader = threading.Thread(target=drain)
+        reader.start()
+        stdout, _ = process.communicate(timeout=timeout)
+        reader.join(timeout=10)
+        os.close(controller)
+        return CliResult(process.returncode, stdout, b"".join(chunks).decode(errors="replace"))
 
     def popen(self, *args: str) -> subprocess.Popen[str]:
         """A started `intake` process, for races between stations."""

@@ -211,3 +211,16 @@ def test_killed_import_leaves_the_order_book_as_it_was(cli: Cli, tmp_path: Path,
     again = cli("orders", "import", str(write_csv(tmp_path / "next.csv", [order_row()])))
     assert again.exit_code == 0, again.stderr
     assert count_rows(engine, "orders") == 2
+
+
+def test_progress_bar_on_a_terminal_only(cli: Cli, tmp_path: Path, engine) -> None:
+    path = write_csv(tmp_path / "book.csv", [r.cells for r in demo_records(20_000, seed=5)])
+
+    on_tty = cli.on_terminal("orders", "import", str(path), "--json")
+    piped = cli.process("orders", "import", str(path), "--json")
+
+    assert on_tty.exit_code == 0, on_tty.stderr
+    assert "importing book.csv" in on_tty.stderr
+    assert json.loads(on_tty.stdout)["inserted"] == 20_000
+    assert piped.stderr == ""
+    assert json.loads(piped.stdout)["updated"] == 20_000
