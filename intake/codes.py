@@ -58,12 +58,19 @@ class ScannedCode:
 
 def escape_raw(raw: str) -> str:
     """Control characters as \\xNN (PostgreSQL refuses NUL), at most MAX_RAW_STORED characters."""
-    escaped = "".join(
+    pieces = [
         ch if ch.isprintable() or ch == " " else f"\\x{ord(ch):02x}" for ch in raw[:MAX_RAW_STORED]
-    )
-    if len(escaped) > MAX_RAW_STORED or len(raw) > MAX_RAW_STORED:
-        escaped = escaped[: MAX_RAW_STORED - 24] + f"…(+{len(raw) - MAX_RAW_STORED} chars)"
-    return escaped
+    ]
+    if len(raw) <= MAX_RAW_STORED and sum(map(len, pieces)) <= MAX_RAW_STORED:
+        return "".join(pieces)
+    # Keep whole escapes only, and count what is left out in characters of the raw scan.
+    kept = size = 0
+    for piece in pieces:
+        if size + len(piece) > MAX_RAW_STORED - 24:
+            break
+        size += len(piece)
+        kept += 1
+    return "".join(pieces[:kept]) + f"…(+{len(raw) - kept} chars)"
 
 
 def normalise(raw: str) -> ScannedCode:

@@ -5,6 +5,7 @@ import csv
 import itertools
 import json
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -43,7 +44,7 @@ MAX_LENGTH = {
     "buyer_postcode": 16,
     "carrier": 32,
 }
-_ORDER_NO = re.compile(r"^\d{6,32}$")
+_ORDER_NO = re.compile(r"^[0-9]{6,32}$")  # ASCII: scans are narrowed to ASCII
 _POSTCODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-]*$")
 # No real order has a cell this long; csv's own limit would otherwise allow 128 KiB per cell.
 _MAX_CELL = 4096
@@ -197,14 +198,15 @@ def validate(record: RawRow) -> tuple[OrderRow | None, list[RowProblem]]:
     if ordered_at and ready_at and ready_at < ordered_at:
         cell.problem("ready_to_ship_at", "ready to ship before the order was placed")
     tracking = cell.tracking_numbers(packages)
+    carrier = cell.optional("carrier")
     if problems:
         return None, problems
-    assert ordered_at is not None
+    assert ordered_at is not None and packages is not None
     return OrderRow(
         line=record.line,
         order_no=order_no,
         buyer_country=country,
-        carrier=cell.optional("carrier"),
+        carrier=carrier,
         tracking_numbers=tracking,
         packages=packages,
         ordered_at=ordered_at,
@@ -225,11 +227,13 @@ class _Cells:
 
     def optional(self, column: str) -> str | None:
         value = self.record.cells.get(column, "").strip()
-        if len(value) > MAX_LENGTH.get(column, _MAX_CELL):
-            self.problem(
-                column, f"too long ({len(value)} characters, at most {MAX_LENGTH[column]})"
-            )
-        elif value and not value.isprintable():
+        limit = MAX_LENGTH.get(column, _MAX_CELL)
+        if len(value) > limit:
+            self.problem(column, f"too long ({len(value)} characters, at most {limit})")
+        elif not value.isprintable() and any(
+            not ch.isprintable() and unicodedata.category(ch) != "Zs" for ch in value
+        ):
+            # Wide spaces (an IME's U+3000, a spreadsheet's no-break space) are text, not control.
             self.problem(column, "contains control characters")
         return value or None
 
@@ -240,7 +244,7 @@ class _Cells:
             return ""
         return value
 
-    def packages(self) -> int:
+    def packages(self) -> int | None:
         value = self.record.cells.get("packages", "").strip()
         if not value:
             return 1
@@ -248,10 +252,10 @@ class _Cells:
             count = int(value)
         except ValueError:
             self.problem("packages", f"{value[:20]!r} is not a whole number")
-            return 1
+            return None
         if not 1 <= count <= MAX_PACKAGES:
             self.problem("packages", f"{count} packages: 1 to {MAX_PACKAGES} expected")
-            return 1
+            return None
         return count
 
     def timestamp(self, column: str, *, required: bool) -> datetime | None:
@@ -270,7 +274,7 @@ class _Cells:
             return None
         return parsed
 
-    def tracking_numbers(self, packages: int) -> tuple[str, ...]:
+    def tracking_numbers(self, packages: int | None) -> tuple[str, ...]:
         value = self.record.cells.get("domestic_tracking_no", "")
         numbers: list[str] = []
         for part in value.split(";"):
@@ -286,7 +290,7 @@ class _Cells:
                 self.problem("domestic_tracking_no", f"{scanned.code} listed twice")
             else:
                 numbers.append(scanned.code)
-        if len(numbers) > packages:
+        if packages is not None and len(numbers) > packages:  # None: already a problem
             self.problem(
                 "domestic_tracking_no", f"{len(numbers)} tracking numbers for {packages} package(s)"
             )

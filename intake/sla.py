@@ -1,7 +1,7 @@
 """The platform's shipping deadlines, applied to one carton's timestamps (pure rules)."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 
@@ -59,8 +59,12 @@ def evaluate(
     """Late: ready to ship after the allowance (or never). Delayed: the carrier ran over."""
     if ready_to_ship_at is None:
         return SlaFlags(True, False, None, None)
-    late_by = ready_to_ship_at - ordered_at - timedelta(hours=hours.ready_to_ship)
-    over_by = received_at - ready_to_ship_at - timedelta(hours=hours.pickup + hours.transit)
+    # In UTC: two times of one ZoneInfo subtract as wall clocks, off by an hour across DST.
+    ordered, ready, received = (
+        t.astimezone(UTC) for t in (ordered_at, ready_to_ship_at, received_at)
+    )
+    late_by = ready - ordered - timedelta(hours=hours.ready_to_ship)
+    over_by = received - ready - timedelta(hours=hours.pickup + hours.transit)
     return SlaFlags(
         late_ready_to_ship=late_by > timedelta(0),
         carrier_delay=over_by > timedelta(0),

@@ -1,12 +1,14 @@
 """Plain factory functions for test data: order-book rows and files."""
 
+import codecs
 import csv
+import io
 import itertools
 import json
 from pathlib import Path
 from typing import Any
 
-from intake.orderbook import COLUMNS
+from intake.orderbook import COLUMNS, RawRow
 
 _serial = itertools.count(1)
 
@@ -57,3 +59,26 @@ def count_rows(engine: Any, table: str) -> int:
     """How many rows a table holds."""
     with engine.connect() as connection:
         return int(connection.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar_one())
+
+
+def raw_record(*, line: int = 2, **overrides: Any) -> RawRow:
+    """One valid order-book record as read from a file, before validation."""
+    return RawRow(line, order_row(**overrides))
+
+
+def csv_bytes(
+    rows: list[dict[str, str]], *, columns: tuple[str, ...] = COLUMNS, bom: bool = False
+) -> bytes:
+    """The bytes of an order-book CSV file with the given columns, as an upload carries them."""
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([row.get(c, "") for c in columns])
+    data = text.getvalue().encode("utf-8")
+    return codecs.BOM_UTF8 + data if bom else data
+
+
+def jsonl_bytes(rows: list[dict[str, Any]]) -> bytes:
+    """The bytes of an order-book JSON Lines file."""
+    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows).encode("utf-8")
