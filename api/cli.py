@@ -5,14 +5,15 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar
+from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar, cast
 
 import typer
 from sqlalchemy.engine import Engine
 from typer.exceptions import TyperException
 
 from api import rejects
-from api.output import print_decision, print_import_report, print_order_view
+from api.output import print_decision, print_import_report, print_order_view, print_reading
+from api.scanning import read_image_file
 from intake import db
 from intake.demo import demo_records
 from intake.errors import ImportRejected, IntakeError
@@ -21,6 +22,7 @@ from intake.lookup import get_order_view
 from intake.orderbook import FileProblem, read_records
 from intake.receiving import receive_scan
 from intake.settings import get_settings, rules_from
+from scanner.pipeline import Engine as DecodeEngine
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -179,6 +181,33 @@ def scan(
     print_decision(decision, as_json=as_json, zone=settings.zone)
 
 
+@app.command("decode")
+@domain_errors
+def decode_images(
+    images: Annotated[list[Path], typer.Argument(help="Photos: PNG, JPEG, WebP, BMP or TIFF.")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object per file and line.")
+    ] = False,
+    engine: Annotated[str, typer.Option(help="pipeline (default), zxing or zbar.")] = "pipeline",
+) -> None:
+    """Read every barcode and QR code on each image; exit status 2 if any file could not be read."""
+    if engine not in ("pipeline", "zxing", "zbar"):
+        fail(f"unknown engine {engine!r}: pipeline, zxing or zbar")
+    settings = get_settings()
+    failed = 0
+    for path in images:
+        reading = read_image_file(
+            path,
+            max_bytes=settings.max_image_bytes,
+            max_pixels=settings.max_image_pixels,
+            engine=cast(DecodeEngine, engine),
+        )
+        failed += reading.error is not None
+        print_reading(reading, as_json=as_json)
+    if failed:
+        raise typer.Exit(2)
+
+
 @app.command("demo")
 @domain_errors
 def demo(
@@ -214,6 +243,7 @@ def main() -> None:
             typer.echo(f"error: {message}", err=True)
         sys.exit(2)
     sys.exit(code if isinstance(code, int) else 0)
+
 
 if __name__ == "__main__":
     main()

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from rich.console import Console
 from rich.table import Table
 
+from api.scanning import FileReading
 from intake.importing import ImportReport
 from intake.lookup import OrderView
 from intake.receiving import ScanDecision
@@ -114,3 +115,20 @@ def print_order_view(view: OrderView, *, as_json: bool, zone: ZoneInfo) -> None:
         out.print(table)
     for d in view.defects:
         out.print(f"  defect #{d.id} {d.code} ({d.state}) {d.detail}")
+
+
+def print_reading(reading: FileReading, *, as_json: bool) -> None:
+    """The codes read from one image file (errors on standard error in text mode)."""
+    if as_json:
+        print_json(reading.as_dict())
+        return
+    if reading.error is not None:
+        Console(stderr=True, highlight=False).print(f"{reading.file}: error: {reading.error}")
+        return
+    out = console()
+    if not reading.barcodes:
+        out.print(f"{reading.file}: no code found ({reading.ms:.0f} ms)")
+    for b in reading.barcodes:
+        out.print(
+            f"{reading.file}: {b.format} {b.text}  [dim]({b.found_by}, {reading.ms:.0f} ms)[/]"
+        )

@@ -107,3 +107,16 @@ def carrier_hint(code: str) -> str | None:
         if fmt.pattern.match(code):
             return fmt.carrier
     return None
+
+
+# Letter prefixes that only a carrier's waybill carries: a read starting so must fit that format.
+_CARRIER_PREFIX = re.compile(r"^(SF|YT|JT|JD|DPK)\d")
+
+
+def misread_reason(text: str) -> str | None:
+    """Why a barcode's text cannot be a real waybill it looks like (a misread), or None."""
+    code = text.strip().upper()
+    prefix = _CARRIER_PREFIX.match(code)
+    if prefix and carrier_hint(code) is None:
+        return f"starts like a {prefix.group(1)} waybill but does not fit the carrier's format"
+    return None

@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     # Domestic transit from collection to the warehouse, on top of the pickup allowance.
     transit_hours: float = Field(default=72, ge=0)
     fee_schedule_file: Path | None = None
+    # Images: a photo file or upload over these is refused before its pixels are decoded.
+    max_image_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    max_image_pixels: int = Field(default=40_000_000, gt=0)
 
     @field_validator("timezone")
     @classmethod

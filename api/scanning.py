@@ -1,0 +1,57 @@
+"""Where the scanner meets the domain: decoding photos with the parcel rules applied."""
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from intake.codes import misread_reason
+from scanner.barcode import Barcode
+from scanner.images import ImageRejected, load_image
+from scanner.pipeline import Engine, decode
+
+
+def parcel_check(barcode: Barcode) -> str | None:
+    """A linear code that starts like a carrier's waybill must fit that carrier's format."""
+    return misread_reason(barcode.text) if barcode.format.is_linear else None
+
+
+@dataclass(frozen=True, slots=True)
+class FileReading:
+    """The codes read from one image file, or why it could not be read."""
+
+    file: str
+    barcodes: list[Barcode]
+    ms: float
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        """The line `intake decode --json` prints for this file."""
+        if self.error is not None:
+            return {"file": self.file, "error": self.error}
+        return {
+            "file": self.file,
+            "barcodes": [b.as_dict() for b in self.barcodes],
+            "ms": round(self.ms, 1),
+        }
+
+
+def read_image_file(
+    path: Path, *, max_bytes: int, max_pixels: int, engine: Engine = "pipeline"
+) -> FileReading:
+    """Decode one image file; a file that cannot be used becomes an error, never an exception."""
+    started = time.perf_counter()
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise ImageRejected(f"file is {size:,} bytes, over the limit of {max_bytes:,}")
+        image = load_image(path.read_bytes(), max_pixels=max_pixels)
+    except FileNotFoundError:
+        return FileReading(str(path), [], 0.0, "no such file")
+    except IsADirectoryError:
+        return FileReading(str(path), [], 0.0, "a folder, not an image file")
+    except PermissionError:
+        return FileReading(str(path), [], 0.0, "permission denied")
+    except ImageRejected as exc:
+        return FileReading(str(path), [], 0.0, str(exc))
+    barcodes = decode(image.pixels, engine=engine, check=parcel_check)
+    return FileReading(str(path), barcodes, (time.perf_counter() - started) * 1000)
