@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     # Images: a photo file or upload over these is refused before its pixels are decoded.
     max_image_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
     max_image_pixels: int = Field(default=40_000_000, gt=0)
+    # Video: frames a new code must be read on before it is reported, and how long a code must be
+    # out of view before the same carton, shown again, counts as a new presentation.
+    confirm_frames: int = Field(default=2, ge=1, le=10)
+    hold_off_seconds: float = Field(default=2.0, ge=0)
 
     @field_validator("timezone")
     @classmethod
