@@ -163,3 +163,20 @@ def test_misreads_of_carrier_formats_are_dropped(decode_cli: Cli, tmp_path: Path
     [line] = _lines(decode_cli("decode", str(path), "--json").stdout)
 
     assert [b["text"] for b in line["barcodes"]] == ["AB12345"]
+
+
+def test_engines_can_be_chosen_and_zbar_stays_supported(decode_cli: Cli, tmp_path: Path) -> None:
+    codes = [("Code128", "SF1234567890123"), ("DataMatrix", "576400000000000002")]
+    path = save(tmp_path / "two.png", parcel(codes, scale=3))
+
+    by_engine = {}
+    for engine in ("pipeline", "zxing", "zbar"):
+        result = decode_cli("decode", str(path), "--json", "--engine", engine)
+        assert result.exit_code == 0, result.stderr
+        by_engine[engine] = sorted(b["text"] for b in _lines(result.stdout)[0]["barcodes"])
+    unknown = decode_cli("decode", str(path), "--engine", "magic")
+
+    assert by_engine["pipeline"] == by_engine["zxing"] == sorted(t for _, t in codes)
+    assert by_engine["zbar"] == ["SF1234567890123"]  # ZBar reads no Data Matrix
+    assert unknown.exit_code == 2
+    assert unknown.stderr.strip() == "error: unknown engine 'magic': pipeline, zxing or zbar"
