@@ -1,6 +1,7 @@
 """How the CLI shows results: JSON for machines, short coloured text for people."""
 
 import json
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,8 @@ OUTCOME_STYLE = {
 
 def console() -> Console:
     """Standard output; colour only on a terminal."""
-    return Console(highlight=False, soft_wrap=True)
+    # Piped output (a log, a file) is not cut to 80 columns.
+    return Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 
 
 def print_json(data: Any) -> None:
@@ -32,9 +34,10 @@ def print_json(data: Any) -> None:
     print(json.dumps(data, ensure_ascii=False, default=str))
 
 
-def local(at: datetime | None, zone: ZoneInfo) -> str:
+def local(at: datetime | None, zone: ZoneInfo, *, offset: bool = True) -> str:
     """A timestamp in the warehouse's local time, to the second."""
-    return at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %z") if at else "-"
+    pattern = "%Y-%m-%d %H:%M:%S %z" if offset else "%Y-%m-%d %H:%M:%S"
+    return at.astimezone(zone).strftime(pattern) if at else "-"
 
 
 def print_decision(decision: ScanDecision, *, as_json: bool, zone: ZoneInfo) -> None:
@@ -102,11 +105,13 @@ def print_order_view(view: OrderView, *, as_json: bool, zone: ZoneInfo) -> None:
             f"carrier delay {'yes' if view.sla.carrier_delay else 'no'}"
         )
     if view.scans:
-        table = Table("scan", "time", "station", "operator", "code", "outcome", box=None)
+        table = Table(box=None, pad_edge=False)
+        for title in ("scan", "local time", "station", "operator", "code", "outcome"):
+            table.add_column(title, no_wrap=True)
         for s in view.scans:
             table.add_row(
                 str(s.id),
-                local(s.scanned_at, zone),
+                local(s.scanned_at, zone, offset=False),
                 s.station,
                 s.operator,
                 s.code or s.raw_code,
