@@ -67,7 +67,8 @@ def locate(gray: np.ndarray) -> list[np.ndarray]:
     global _detector
     if _detector is None:
         _detector = cv2.barcode.BarcodeDetector()
-    scale = min(1.0, _LOCATE_WIDTH / max(gray.shape))
+    # Big photos keep at least half their resolution, or thin bars vanish from the copy.
+    scale = min(1.0, max(_LOCATE_WIDTH / max(gray.shape), 0.5))
     small = (
         gray
         if scale == 1.0
@@ -79,27 +80,57 @@ def locate(gray: np.ndarray) -> list[np.ndarray]:
     return [np.asarray(p, dtype=np.float32).reshape(4, 2) / scale for p in points]
 
 
+def _upscaled(crop: np.ndarray, factor: float = 2.0) -> np.ndarray:
+    return cv2.resize(crop, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
+
+
+def _sharpened(crop: np.ndarray, amount: float, sigma: float) -> np.ndarray:
+    blurred = cv2.GaussianBlur(crop, (0, 0), sigma)
+    return cv2.addWeighted(crop, 1 + amount, blurred, -amount, 0)
+
+
+_Reader = Callable[[np.ndarray, frozenset[Format], str], list[Barcode]]
+
+
+def _zxing(view: np.ndarray, formats: frozenset[Format], name: str) -> list[Barcode]:
+    return zxing_read(view, formats, found_by=name, try_rotate=True)
+
+
+def _zbar(view: np.ndarray, formats: frozenset[Format], name: str) -> list[Barcode]:
+    return zbar_read(view, formats, found_by=name)
+
+
+# The passes tried on a located box that the full-frame pass did not read, cheapest first. Only the
+# plain crop is trusted alone: enhanced views (sharpening above all) can turn blur into wrong bars
+# that still pass a Code 128 checksum, so their reads count only when two passes agree.
+_PASSES: tuple[tuple[str, Callable[[np.ndarray], np.ndarray], _Reader], ...] = (
+    ("located", lambda c: c, _zxing),
+    ("located+upscale", _upscaled, _zxing),
+    ("located+zbar", _upscaled, _zbar),
+    ("located+contrast", lambda c: cv2.createCLAHE(3.0, (4, 4)).apply(_upscaled(c)), _zxing),
+    ("located+sharpen", lambda c: _sharpened(_upscaled(c), 1.5, 2.0), _zxing),
+    ("located+sharpen3", lambda c: _sharpened(_upscaled(c, 3.0), 2.0, 3.0), _zxing),
+    ("located+sharpen-zbar", lambda c: _sharpened(_upscaled(c), 1.5, 2.0), _zbar),
+    ("located+invert", lambda c: 255 - _upscaled(c), _zxing),
+)
+
+
 def _decode_box(gray: np.ndarray, box: np.ndarray, formats: frozenset[Format]) -> list[Barcode]:
     crop, to_image = _straighten(gray, box)
     if crop is None:
         return []
-    passes: list[tuple[str, Callable[[], np.ndarray]]] = [
-        ("located", lambda: crop),
-        (
-            "located+upscale",
-            lambda: cv2.resize(crop, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC),
-        ),
-        ("located+contrast", lambda: _contrast(crop)),
-        ("located+invert", lambda: 255 - crop),
-    ]
-    for name, make in passes:
-        view = make()
+    votes: dict[tuple[Format, str], int] = {}
+    for name, make, read in _PASSES:
+        view = make(crop)
         factor = view.shape[1] / crop.shape[1]
-        found = zxing_read(view, formats, found_by=name, try_rotate=True)
-        if not found and name == "located+upscale":
-            found = zbar_read(view, formats, found_by="located+zbar")
-        if found:
+        found = read(view, formats, name)
+        if found and name == "located":
             return [_mapped(b, to_image, factor) for b in found]
+        for barcode in found:
+            key = (barcode.format, barcode.text)
+            votes[key] = votes.get(key, 0) + 1
+            if votes[key] >= 2:
+                return [_mapped(barcode, to_image, factor)]
     return []
 
 
