@@ -36,7 +36,11 @@ def main() -> None:
         grabber = FrameGrabber(str(REPO / "sample_images" / manifest["file"]), realtime=True)
         grabber.start()
         tracker = PresentationTracker(confirm_frames=2, hold_off_seconds=0.5)
-        events = list(read_events(grabber, lambda g: decode(g, check=parcel_check), tracker, stats))
+        events = list(
+            read_events(
+                grabber, lambda g: decode(g, check=parcel_check, budget_ms=20.0), tracker, stats
+            )
+        )
         grabber.stop()
         reported = [e.barcode.text for e in events if isinstance(e, Sighting)]
         waybills = [t for t in reported if t in expected]

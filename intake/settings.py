@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     # out of view before the same carton, shown again, counts as a new presentation.
     confirm_frames: int = Field(default=2, ge=1, le=10)
     hold_off_seconds: float = Field(default=2.0, ge=0)
+    # Per video frame, time after which no further enhanced decoding pass starts (0: no limit).
+    frame_budget_ms: float = Field(default=20.0, ge=0)
 
     @field_validator("timezone")
     @classmethod

@@ -8,6 +8,7 @@
 """
 
 import math
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Literal
@@ -36,8 +37,13 @@ def decode(
     engine: Engine = "pipeline",
     formats: Iterable[Format] = ALL_FORMATS,
     check: Check | None = None,
+    budget_ms: float | None = None,
 ) -> list[Barcode]:
-    """Every code found in a BGR or grayscale image, checked, in image coordinates."""
+    """Every code found in a BGR or grayscale image, checked, in image coordinates.
+
+    With `budget_ms` (video: the next frame is coming anyway), no further enhanced pass starts
+    once the budget is spent; the cheap passes always run.
+    """
     wanted = frozenset(formats)
     gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     if engine == "zxing":
@@ -45,11 +51,14 @@ def decode(
     elif engine == "zbar":
         found = zbar_read(gray, wanted, found_by="zbar")
     else:
-        found = _pipeline(gray, wanted)
+        deadline = None if budget_ms is None else time.perf_counter() + budget_ms / 1000
+        found = _pipeline(gray, wanted, deadline)
     return _checked(_deduplicated(found), check)
 
 
-def _pipeline(gray: np.ndarray, formats: frozenset[Format]) -> list[Barcode]:
+def _pipeline(
+    gray: np.ndarray, formats: frozenset[Format], deadline: float | None
+) -> list[Barcode]:
     big = max(gray.shape) > _BIG_IMAGE
     found = zxing_read(gray, formats, found_by="full-frame", try_downscale=big)
     linear = formats & LINEAR_FORMATS
@@ -58,7 +67,7 @@ def _pipeline(gray: np.ndarray, formats: frozenset[Format]) -> list[Barcode]:
     for box in locate(gray):
         if any(_inside(_centre(b.polygon), box) for b in found if b.format.is_linear):
             continue
-        found.extend(_decode_box(gray, box, linear))
+        found.extend(_decode_box(gray, box, linear, deadline))
     return found
 
 
@@ -115,12 +124,16 @@ _PASSES: tuple[tuple[str, Callable[[np.ndarray], np.ndarray], _Reader], ...] = (
 )
 
 
-def _decode_box(gray: np.ndarray, box: np.ndarray, formats: frozenset[Format]) -> list[Barcode]:
+def _decode_box(
+    gray: np.ndarray, box: np.ndarray, formats: frozenset[Format], deadline: float | None
+) -> list[Barcode]:
     crop, to_image = _straighten(gray, box)
     if crop is None:
         return []
     votes: dict[tuple[Format, str], int] = {}
-    for name, make, read in _PASSES:
+    for i, (name, make, read) in enumerate(_PASSES):
+        if i >= 2 and deadline is not None and time.perf_counter() > deadline:
+            break
         view = make(crop)
         factor = view.shape[1] / crop.shape[1]
         found = read(view, formats, name)
