@@ -46,6 +46,8 @@ MAX_LENGTH = {
 }
 _ORDER_NO = re.compile(r"^[0-9]{6,32}$")  # ASCII: scans are narrowed to ASCII
 _POSTCODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-]*$")
+# A tracking number that normalise() would return unchanged (letters upper-cased, no separators).
+_NORMAL_TRACKING_NO = re.compile(r"[A-Z0-9]{1,40}")
 # No real order has a cell this long; csv's own limit would otherwise allow 128 KiB per cell.
 _MAX_CELL = 4096
 _MAX_LINE = 64 * 1024
@@ -280,16 +282,19 @@ class _Cells:
         for part in value.split(";"):
             if not part.strip():
                 continue
-            scanned = normalise(part)
-            if scanned.code is None or len(scanned.code) > 40:
+            code: str | None = part
+            problem = None
+            if not _NORMAL_TRACKING_NO.fullmatch(part):  # the usual case needs no normalising
+                scanned = normalise(part)
+                code, problem = scanned.code, scanned.problem
+            if code is None or len(code) > 40:
                 self.problem(
-                    "domestic_tracking_no",
-                    f"{part.strip()[:40]!r}: {scanned.problem or 'longer than 40'}",
+                    "domestic_tracking_no", f"{part.strip()[:40]!r}: {problem or 'longer than 40'}"
                 )
-            elif scanned.code in numbers:
-                self.problem("domestic_tracking_no", f"{scanned.code} listed twice")
+            elif code in numbers:
+                self.problem("domestic_tracking_no", f"{code} listed twice")
             else:
-                numbers.append(scanned.code)
+                numbers.append(code)
         if packages is not None and len(numbers) > packages:  # None: already a problem
             self.problem(
                 "domestic_tracking_no", f"{len(numbers)} tracking numbers for {packages} package(s)"

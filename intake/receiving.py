@@ -1,11 +1,12 @@
 """Receiving a carton from one scan: the decision every station, the CLI and the API share."""
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session
 
 from intake.codes import ScannedCode, normalise
 from intake.errors import InvalidInput
@@ -27,6 +28,66 @@ MAX_NAME_LENGTH = 64
 # A conflict means another station received a carton of the same order a moment earlier;
 # re-deciding once per competing station is enough, a few more covers a burst.
 _MAX_ATTEMPTS = 10
+
+# A station waits for every scan, so its statements are SQLAlchemy Core, built once: the ORM's
+# loading and unit of work cost several times what SQLite takes to run them (bench/scan_rate.py).
+_ORDERS, _SUPPLIERS, _WAYBILLS, _CARTONS, _SCANS = (
+    model.__table__  # type: ignore[union-attr]
+    for model in (Order, Supplier, Waybill, Carton, ScanEvent)
+)
+_ORDER_FACTS = sa.select(
+    _ORDERS.c.order_no,
+    _ORDERS.c.packages,
+    _ORDERS.c.ordered_at,
+    _ORDERS.c.ready_to_ship_at,
+    _ORDERS.c.status,
+    _ORDERS.c.supplier_id,
+    _SUPPLIERS.c.name.label("supplier_name"),
+)
+_BY_WAYBILL = _ORDER_FACTS.select_from(_WAYBILLS.join(_ORDERS).join(_SUPPLIERS)).where(
+    _WAYBILLS.c.tracking_no == sa.bindparam("code")
+)
+_BY_ORDER_NO = _ORDER_FACTS.select_from(_ORDERS.join(_SUPPLIERS)).where(
+    _ORDERS.c.order_no == sa.bindparam("code")
+)
+_WAYBILL_OF_ORDER = sa.select(_WAYBILLS.c.tracking_no).where(
+    _WAYBILLS.c.order_no == sa.bindparam("order_no")
+)
+_CARTON_FACTS = sa.select(
+    *(_CARTONS.c[name] for name in ("id", "code", "order_no", "seq", "received_at", "station"))
+)
+_CARTONS_OF = _CARTON_FACTS.where(
+    sa.or_(_CARTONS.c.code == sa.bindparam("key"), _CARTONS.c.order_no == sa.bindparam("order_no"))
+)
+_CARTON_BY_CODE = _CARTON_FACTS.where(_CARTONS.c.code == sa.bindparam("code"))
+_SET_ORDER_STATUS = sa.update(_ORDERS).where(_ORDERS.c.order_no == sa.bindparam("order_to_set"))
+_NEW_CARTON = sa.insert(_CARTONS)
+_NEW_SCAN = sa.insert(_SCANS)
+
+
+@dataclass(frozen=True, slots=True)
+class _Matched:
+    """What a decision needs of the order a scan matched, and of its supplier."""
+
+    order_no: str
+    packages: int
+    ordered_at: datetime
+    ready_to_ship_at: datetime | None
+    status: str
+    supplier_id: str
+    supplier_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Carton:
+    """What a decision needs of a carton."""
+
+    id: int
+    code: str
+    order_no: str | None
+    seq: int | None
+    received_at: datetime
+    station: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,12 +179,7 @@ def _decide(
     if order is None:
         return _hold_unknown(session, scanned, at, station, operator, rules)
     key = _carton_key(session, code, kind, order)
-    received = _cartons_received(session, order.order_no)
-    existing = session.exec(select(Carton).where(Carton.code == key)).first()
-    if existing is None and received >= order.packages:
-        existing = session.exec(
-            select(Carton).where(Carton.order_no == order.order_no).order_by(col(Carton.seq))
-        ).first()
+    received, existing = _cartons_of(session, key, order)
     if existing is not None:
         return _already_received(
             session, scanned, kind, at, station, operator, order, existing, received, rules
@@ -134,21 +190,22 @@ def _decide(
         ready_to_ship_at=order.ready_to_ship_at,
         received_at=at,
     )
-    carton = Carton(
-        code=key,
-        code_kind=kind,
-        order_no=order.order_no,
-        seq=received + 1,
-        state=CartonState.received,
-        received_at=at,
-        station=station,
-        operator=operator,
-        late_ready_to_ship=flags.late_ready_to_ship,
-        carrier_delay=flags.carrier_delay,
+    carton = _new_carton(
+        session,
+        {
+            "code": key,
+            "code_kind": kind,
+            "order_no": order.order_no,
+            "seq": received + 1,
+            "state": CartonState.received,
+            "received_at": at,
+            "station": station,
+            "operator": operator,
+            "late_ready_to_ship": flags.late_ready_to_ship,
+            "carrier_delay": flags.carrier_delay,
+        },
     )
-    session.add(carton)
-    session.flush()
-    _update_order_status(session, order, received + 1, at)
+    order = _update_order_status(session, order, received + 1, at)
     message = f"received: order {order.order_no}, carton {received + 1} of {order.packages}"
     return _record(
         session,
@@ -166,45 +223,70 @@ def _decide(
     )
 
 
-def _match(session: Session, code: str) -> tuple[CodeKind, Order | None]:
+def _match(session: Session, code: str) -> tuple[CodeKind, _Matched | None]:
     # The exact registered number decides; the carrier format was only a hint.
-    waybill = session.get(Waybill, code)
-    if waybill is not None:
-        return CodeKind.tracking_no, session.get(Order, waybill.order_no)
-    order = session.get(Order, code)
-    if order is not None:
-        return CodeKind.order_no, order
+    for kind, query in ((CodeKind.tracking_no, _BY_WAYBILL), (CodeKind.order_no, _BY_ORDER_NO)):
+        found = session.connection().execute(query, {"code": code}).first()
+        if found is not None:
+            return kind, _Matched(**found._mapping)
     return CodeKind.unknown, None
 
 
-def _carton_key(session: Session, code: str, kind: CodeKind, order: Order) -> str:
+def _carton_key(session: Session, code: str, kind: CodeKind, order: _Matched) -> str:
     """The code that identifies the physical carton: its waybill whenever that is unambiguous."""
     if kind == CodeKind.order_no and order.packages == 1:
         # A single-carton order's label and waybill are on the same carton: one identity for both.
-        waybill = session.exec(
-            select(Waybill.tracking_no).where(Waybill.order_no == order.order_no)
-        ).first()
+        waybill = (
+            session.connection().execute(_WAYBILL_OF_ORDER, {"order_no": order.order_no}).first()
+        )
         if waybill is not None:
-            return waybill
+            return str(waybill.tracking_no)
     return code
 
 
-def _cartons_received(session: Session, order_no: str) -> int:
-    count = session.exec(
-        select(func.count()).select_from(Carton).where(Carton.order_no == order_no)
-    ).one()
-    return int(count)
+def _cartons_of(session: Session, key: str, order: _Matched) -> tuple[int, _Carton | None]:
+    """How many cartons of the order are in, and the carton this one repeats, if any.
+
+    The carton with this key; else, when every carton of the order is in, the first of them.
+    """
+    rows = session.connection().execute(_CARTONS_OF, {"key": key, "order_no": order.order_no})
+    cartons = [_Carton(**row._mapping) for row in rows]
+    ours = sorted((c for c in cartons if c.order_no == order.order_no), key=lambda c: c.seq or 0)
+    same = next((c for c in cartons if c.code == key), None)
+    if same is None and ours and len(ours) >= order.packages:
+        same = ours[0]
+    return len(ours), same
 
 
-def _update_order_status(session: Session, order: Order, received: int, at: datetime) -> None:
+def _update_order_status(
+    session: Session, order: _Matched, received: int, at: datetime
+) -> _Matched:
     complete = received >= order.packages
-    values: dict[str, object] = {
-        "status": OrderStatus.received if complete else OrderStatus.partially_received,
-    }
+    status = OrderStatus.received if complete else OrderStatus.partially_received
+    values: dict[str, object] = {"status": status}
     if complete:
         values["received_at"] = at
-    session.execute(sa.update(Order).where(col(Order.order_no) == order.order_no).values(**values))
-    session.expire(order)
+    session.connection().execute(_SET_ORDER_STATUS, {"order_to_set": order.order_no, **values})
+    return replace(order, status=status)
+
+
+def _new_carton(session: Session, values: dict[str, Any]) -> _Carton:
+    """Store a new carton (every column given); what a decision needs of it."""
+    return _Carton(
+        _insert(session, _NEW_CARTON, values),
+        values["code"],
+        values["order_no"],
+        values["seq"],
+        values["received_at"],
+        values["station"],
+    )
+
+
+def _insert(session: Session, statement: sa.Insert, values: dict[str, Any]) -> int:
+    """One new row (a carton, a scan event); its id."""
+    key = session.connection().execute(statement, values).inserted_primary_key
+    assert key is not None
+    return int(key[0])
 
 
 def _already_received(
@@ -214,8 +296,8 @@ def _already_received(
     at: datetime,
     station: str,
     operator: str,
-    order: Order,
-    first: Carton,
+    order: _Matched,
+    first: _Carton,
     received: int,
     rules: Rules,
 ) -> ScanDecision:
@@ -245,18 +327,24 @@ def _hold_unknown(
 ) -> ScanDecision:
     code = scanned.code
     assert code is not None
-    held = session.exec(select(Carton).where(Carton.code == code)).first()
+    found = session.connection().execute(_CARTON_BY_CODE, {"code": code}).first()
+    held = _Carton(**found._mapping) if found is not None else None
     if held is None:
-        held = Carton(
-            code=code,
-            code_kind=CodeKind.unknown,
-            state=CartonState.held,
-            received_at=at,
-            station=station,
-            operator=operator,
+        held = _new_carton(
+            session,
+            {
+                "code": code,
+                "code_kind": CodeKind.unknown,
+                "order_no": None,
+                "seq": None,
+                "state": CartonState.held,
+                "received_at": at,
+                "station": station,
+                "operator": operator,
+                "late_ready_to_ship": False,
+                "carrier_delay": False,
+            },
         )
-        session.add(held)
-        session.flush()
         message = f"unknown: no order for {code}; carton held (unknown consignee)"
     else:
         message = (
@@ -287,42 +375,39 @@ def _record(
     kind: CodeKind,
     *,
     message: str,
-    order: Order | None = None,
-    carton: Carton | None = None,
+    order: _Matched | None = None,
+    carton: _Carton | None = None,
     cartons_received: int | None = None,
-    first: Carton | None = None,
+    first: _Carton | None = None,
     sla: SlaFlags | None = None,
 ) -> ScanDecision:
     """Append the scan event and build the decision from it."""
-    event = ScanEvent(
-        scanned_at=at,
-        station=station,
-        operator=operator,
-        raw_code=scanned.raw_for_journal,
-        code=scanned.code,
-        code_kind=kind,
-        carrier_hint=scanned.carrier_hint,
-        outcome=outcome,
-        order_no=order.order_no if order else None,
-        carton_id=carton.id if carton else None,
-        message=message[:300],
-    )
-    session.add(event)
-    session.flush()
-    assert event.id is not None
-    supplier = session.get(Supplier, order.supplier_id) if order else None
+    raw = scanned.raw_for_journal
+    event = {
+        "scanned_at": at,
+        "station": station,
+        "operator": operator,
+        "raw_code": raw,
+        "code": scanned.code,
+        "code_kind": kind,
+        "carrier_hint": scanned.carrier_hint,
+        "outcome": outcome,
+        "order_no": order.order_no if order else None,
+        "carton_id": carton.id if carton else None,
+        "message": message[:300],
+    }
     return ScanDecision(
         outcome=outcome,
         message=message,
-        scan_id=event.id,
+        scan_id=_insert(session, _NEW_SCAN, event),
         scanned_at=at,
-        raw_code=event.raw_code,
+        raw_code=raw,
         code=scanned.code,
         code_kind=kind,
         carrier_hint=scanned.carrier_hint,
         order_no=order.order_no if order else None,
-        supplier_id=supplier.supplier_id if supplier else None,
-        supplier_name=supplier.name if supplier else None,
+        supplier_id=order.supplier_id if order else None,
+        supplier_name=order.supplier_name if order else None,
         carton_id=carton.id if carton else None,
         carton_seq=carton.seq if carton else None,
         cartons_received=cartons_received,
