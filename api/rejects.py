@@ -33,9 +33,10 @@ class RejectWriter:
             self._open()
             assert self._file is not None
             data: dict[str, object] = {
-                k: v for k, v in record.cells.items() if not k.startswith("_")
+                **record.cells,
+                "reject_line": record.line,
+                "reject_reasons": reasons,
             }
-            data |= {"reject_line": record.line, "reject_reasons": reasons}
             self._file.write(json.dumps(data, ensure_ascii=False) + "\n")
             return
         if self._csv is None:

@@ -75,10 +75,11 @@ class OrderRow:
 
 @dataclass(frozen=True, slots=True)
 class RawRow:
-    """A record as read from the file: its line and its cells as text."""
+    """A record as read from the file: its line, its cells as text, or why it has none."""
 
     line: int
     cells: dict[str, str]
+    problem: str | None = None  # the record is malformed as a whole (cell count, bad JSON)
 
 
 class FileProblem(Exception):
@@ -131,9 +132,7 @@ def _read_csv(lines: Iterator[str]) -> Iterator[RawRow]:
         if not any(cell.strip() for cell in record):
             continue
         if len(record) != len(names):
-            yield RawRow(
-                reader.line_num, {"_shape": f"{len(record)} cells, header has {len(names)}"}
-            )
+            yield RawRow(reader.line_num, {}, f"{len(record)} cells, header has {len(names)}")
             continue
         yield RawRow(reader.line_num, dict(zip(names, record, strict=True)))
 
@@ -158,21 +157,21 @@ def _jsonl_record(line: int, raw: str) -> RawRow:
     try:
         obj = json.loads(raw)
     except json.JSONDecodeError as exc:
-        return RawRow(line, {"_shape": f"not valid JSON ({exc.msg})"})
+        return RawRow(line, {}, f"not valid JSON ({exc.msg})")
     if not isinstance(obj, dict):
-        return RawRow(line, {"_shape": "a JSON object is expected on each line"})
+        return RawRow(line, {}, "a JSON object is expected on each line")
     cells: dict[str, str] = {}
     for key, value in obj.items():
         if isinstance(value, dict | list):
-            return RawRow(line, {"_shape": f"{key}: a plain value is expected"})
+            return RawRow(line, {}, f"{key}: a plain value is expected")
         cells[str(key).lower()] = "" if value is None else str(value)
     return RawRow(line, cells)
 
 
 def validate(record: RawRow) -> tuple[OrderRow | None, list[RowProblem]]:
     """An OrderRow, or every problem of the record with its column."""
-    if "_shape" in record.cells:
-        return None, [RowProblem(record.line, "-", record.cells["_shape"])]
+    if record.problem is not None:
+        return None, [RowProblem(record.line, "-", record.problem)]
     problems: list[RowProblem] = []
     cell = _Cells(record, problems)
     order_no = cell.text("order_no")
