@@ -224,3 +224,25 @@ def test_progress_bar_on_a_terminal_only(cli: Cli, tmp_path: Path, engine) -> No
     assert json.loads(on_tty.stdout)["inserted"] == 20_000
     assert piped.stderr == ""
     assert json.loads(piped.stdout)["updated"] == 20_000
+
+
+def test_skip_invalid_json_lines_writes_json_lines_rejects(
+    cli: Cli, tmp_path: Path, engine
+) -> None:
+    path = write_jsonl(tmp_path / "book.jsonl", [order_row(), order_row(packages=0)])
+    with path.open("a", encoding="utf-8") as f:
+        f.write('{"order_no": "123", broken\n')
+
+    result = cli("orders", "import", str(path), "--skip-invalid", "--json")
+
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert (report["inserted"], report["rejected"]) == (1, 2)
+    rejects = [
+        json.loads(line)
+        for line in (tmp_path / "book.jsonl.rejects.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    assert [r["reject_line"] for r in rejects] == [2, 3]
+    assert rejects[0]["packages"] == "0" and "packages" in rejects[0]["reject_reasons"]
+    assert "not valid JSON" in rejects[1]["reject_reasons"]
+    assert count_rows(engine, "orders") == 1
