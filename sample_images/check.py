@@ -20,24 +20,11 @@ import zxingcpp
 from PIL import Image, ImageOps
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from scanner.engines import upca_to_upce  # noqa: E402  (the scanner's own normalisation)
+
 MATRIX = ("QRCode", "DataMatrix", "PDF417")
 WEBCAM_PIXELS = 1920 * 1080
-
-
-def upca_to_upce(a: str) -> str | None:
-    """The 8-digit UPC-E that stands for the 12-digit UPC-A `a`, if there is one."""
-    ns, m, check = a[0], a[1:11], a[11]
-    if m[2] in "012" and m[3:7] == "0000":
-        e = m[0:2] + m[7:10] + m[2]
-    elif m[3:8] == "00000":
-        e = m[0:3] + m[8:10] + "3"
-    elif m[4:9] == "00000":
-        e = m[0:4] + m[9] + "4"
-    elif m[5:9] == "0000" and m[9] in "56789":
-        e = m[0:5] + m[9]
-    else:
-        return None
-    return ns + e + check
 
 
 def normalised(fmt: str, text: str) -> tuple[str, str]:
