@@ -91,6 +91,28 @@ class _Carton:
 
 
 @dataclass(frozen=True, slots=True)
+class _Scan:
+    """One scan being decided: what was read, when, where, by whom, under which rules."""
+
+    session: Session
+    scanned: ScannedCode
+    at: datetime
+    station: str
+    operator: str
+    rules: Rules
+
+    @property
+    def code(self) -> str:
+        """The normalised code (only valid scans are decided)."""
+        assert self.scanned.code is not None
+        return self.scanned.code
+
+    def run(self, statement: sa.Executable, values: dict[str, Any]) -> sa.CursorResult[Any]:
+        """Execute one prepared statement in the scan's transaction."""
+        return self.session.connection().execute(statement, values)
+
+
+@dataclass(frozen=True, slots=True)
 class ScanDecision:
     """What the station shows and says for one scan."""
 
@@ -146,73 +168,47 @@ def receive_scan(
     now: datetime | None = None,
 ) -> ScanDecision:
     """Decide and record one scan: received, already_received, unknown (held) or invalid."""
-    station = check_station_name(station, "station")
-    operator = check_station_name(operator, "operator")
-    scanned = normalise(raw_code)
-    at = now or utcnow()
-    if scanned.code is None:
-        return _record(
-            session,
-            scanned,
-            at,
-            station,
-            operator,
-            ScanOutcome.invalid,
-            CodeKind.invalid,
-            message=f"invalid scan: {scanned.problem}",
-        )
+    scan = _Scan(
+        session=session,
+        scanned=normalise(raw_code),
+        at=now or utcnow(),
+        station=check_station_name(station, "station"),
+        operator=check_station_name(operator, "operator"),
+        rules=rules,
+    )
+    if scan.scanned.code is None:
+        message = f"invalid scan: {scan.scanned.problem}"
+        return _record(scan, ScanOutcome.invalid, CodeKind.invalid, message=message)
     for _attempt in range(_MAX_ATTEMPTS):
         try:
             with session.begin_nested():
-                return _decide(session, scanned, at, station, operator, rules)
+                return _decide(scan)
         except IntegrityError:
             continue  # another station took this carton or slot first: decide again
-    raise RuntimeError(f"scan of {scanned.code!r} kept conflicting after {_MAX_ATTEMPTS} attempts")
+    raise RuntimeError(f"scan of {scan.code!r} kept conflicting after {_MAX_ATTEMPTS} attempts")
 
 
-def _decide(
-    session: Session, scanned: ScannedCode, at: datetime, station: str, operator: str, rules: Rules
-) -> ScanDecision:
-    code = scanned.code
-    assert code is not None
-    kind, order = _match(session, code)
+def _decide(scan: _Scan) -> ScanDecision:
+    kind, order = _match(scan)
     if order is None:
-        return _hold_unknown(session, scanned, at, station, operator, rules)
-    key = _carton_key(session, code, kind, order)
-    received, existing = _cartons_of(session, key, order)
+        return _hold_unknown(scan)
+    key = _carton_key(scan, kind, order)
+    received, existing = _cartons_of(scan, key, order)
     if existing is not None:
-        return _already_received(
-            session, scanned, kind, at, station, operator, order, existing, received, rules
-        )
+        return _already_received(scan, kind, order, existing, received)
     flags = evaluate(
-        rules.sla,
+        scan.rules.sla,
         ordered_at=order.ordered_at,
         ready_to_ship_at=order.ready_to_ship_at,
-        received_at=at,
+        received_at=scan.at,
     )
     carton = _new_carton(
-        session,
-        {
-            "code": key,
-            "code_kind": kind,
-            "order_no": order.order_no,
-            "seq": received + 1,
-            "state": CartonState.received,
-            "received_at": at,
-            "station": station,
-            "operator": operator,
-            "late_ready_to_ship": flags.late_ready_to_ship,
-            "carrier_delay": flags.carrier_delay,
-        },
+        scan, code=key, kind=kind, order_no=order.order_no, seq=received + 1, flags=flags
     )
-    order = _update_order_status(session, order, received + 1, at)
+    order = _update_order_status(scan, order, received + 1)
     message = f"received: order {order.order_no}, carton {received + 1} of {order.packages}"
     return _record(
-        session,
-        scanned,
-        at,
-        station,
-        operator,
+        scan,
         ScanOutcome.received,
         kind,
         message=message,
@@ -223,33 +219,31 @@ def _decide(
     )
 
 
-def _match(session: Session, code: str) -> tuple[CodeKind, _Matched | None]:
+def _match(scan: _Scan) -> tuple[CodeKind, _Matched | None]:
     # The exact registered number decides; the carrier format was only a hint.
     for kind, query in ((CodeKind.tracking_no, _BY_WAYBILL), (CodeKind.order_no, _BY_ORDER_NO)):
-        found = session.connection().execute(query, {"code": code}).first()
+        found = scan.run(query, {"code": scan.code}).first()
         if found is not None:
             return kind, _Matched(**found._mapping)
     return CodeKind.unknown, None
 
 
-def _carton_key(session: Session, code: str, kind: CodeKind, order: _Matched) -> str:
+def _carton_key(scan: _Scan, kind: CodeKind, order: _Matched) -> str:
     """The code that identifies the physical carton: its waybill whenever that is unambiguous."""
     if kind == CodeKind.order_no and order.packages == 1:
         # A single-carton order's label and waybill are on the same carton: one identity for both.
-        waybill = (
-            session.connection().execute(_WAYBILL_OF_ORDER, {"order_no": order.order_no}).first()
-        )
+        waybill = scan.run(_WAYBILL_OF_ORDER, {"order_no": order.order_no}).first()
         if waybill is not None:
             return str(waybill.tracking_no)
-    return code
+    return scan.code
 
 
-def _cartons_of(session: Session, key: str, order: _Matched) -> tuple[int, _Carton | None]:
+def _cartons_of(scan: _Scan, key: str, order: _Matched) -> tuple[int, _Carton | None]:
     """How many cartons of the order are in, and the carton this one repeats, if any.
 
     The carton with this key; else, when every carton of the order is in, the first of them.
     """
-    rows = session.connection().execute(_CARTONS_OF, {"key": key, "order_no": order.order_no})
+    rows = scan.run(_CARTONS_OF, {"key": key, "order_no": order.order_no})
     cartons = [_Carton(**row._mapping) for row in rows]
     ours = sorted((c for c in cartons if c.order_no == order.order_no), key=lambda c: c.seq or 0)
     same = next((c for c in cartons if c.code == key), None)
@@ -258,60 +252,59 @@ def _cartons_of(session: Session, key: str, order: _Matched) -> tuple[int, _Cart
     return len(ours), same
 
 
-def _update_order_status(
-    session: Session, order: _Matched, received: int, at: datetime
-) -> _Matched:
+def _update_order_status(scan: _Scan, order: _Matched, received: int) -> _Matched:
     complete = received >= order.packages
     status = OrderStatus.received if complete else OrderStatus.partially_received
     values: dict[str, object] = {"status": status}
     if complete:
-        values["received_at"] = at
-    session.connection().execute(_SET_ORDER_STATUS, {"order_to_set": order.order_no, **values})
+        values["received_at"] = scan.at
+    scan.run(_SET_ORDER_STATUS, {"order_to_set": order.order_no, **values})
     return replace(order, status=status)
 
 
-def _new_carton(session: Session, values: dict[str, Any]) -> _Carton:
-    """Store a new carton (every column given); what a decision needs of it."""
-    return _Carton(
-        _insert(session, _NEW_CARTON, values),
-        values["code"],
-        values["order_no"],
-        values["seq"],
-        values["received_at"],
-        values["station"],
-    )
+def _new_carton(
+    scan: _Scan,
+    *,
+    code: str,
+    kind: CodeKind,
+    order_no: str | None,
+    seq: int | None,
+    flags: SlaFlags | None,
+) -> _Carton:
+    """Store a new carton: received against its order, or held when it has none."""
+    values = {
+        "code": code,
+        "code_kind": kind,
+        "order_no": order_no,
+        "seq": seq,
+        "state": CartonState.received if order_no else CartonState.held,
+        "received_at": scan.at,
+        "station": scan.station,
+        "operator": scan.operator,
+        "late_ready_to_ship": flags.late_ready_to_ship if flags else False,
+        "carrier_delay": flags.carrier_delay if flags else False,
+    }
+    carton_id = _insert(scan, _NEW_CARTON, values)
+    return _Carton(carton_id, code, order_no, seq, scan.at, scan.station)
 
 
-def _insert(session: Session, statement: sa.Insert, values: dict[str, Any]) -> int:
+def _insert(scan: _Scan, statement: sa.Insert, values: dict[str, Any]) -> int:
     """One new row (a carton, a scan event); its id."""
-    key = session.connection().execute(statement, values).inserted_primary_key
+    key = scan.run(statement, values).inserted_primary_key
     assert key is not None
     return int(key[0])
 
 
 def _already_received(
-    session: Session,
-    scanned: ScannedCode,
-    kind: CodeKind,
-    at: datetime,
-    station: str,
-    operator: str,
-    order: _Matched,
-    first: _Carton,
-    received: int,
-    rules: Rules,
+    scan: _Scan, kind: CodeKind, order: _Matched, first: _Carton, received: int
 ) -> ScanDecision:
-    local = rules.local_time(first.received_at)
+    local = scan.rules.local_time(first.received_at)
     message = (
         f"already received: order {order.order_no}, carton {first.seq} of "
         f"{order.packages}, first received {local} at station {first.station}"
     )
     return _record(
-        session,
-        scanned,
-        at,
-        station,
-        operator,
+        scan,
         ScanOutcome.already_received,
         kind,
         message=message,
@@ -322,55 +315,26 @@ def _already_received(
     )
 
 
-def _hold_unknown(
-    session: Session, scanned: ScannedCode, at: datetime, station: str, operator: str, rules: Rules
-) -> ScanDecision:
-    code = scanned.code
-    assert code is not None
-    found = session.connection().execute(_CARTON_BY_CODE, {"code": code}).first()
-    held = _Carton(**found._mapping) if found is not None else None
-    if held is None:
+def _hold_unknown(scan: _Scan) -> ScanDecision:
+    found = scan.run(_CARTON_BY_CODE, {"code": scan.code}).first()
+    if found is None:
         held = _new_carton(
-            session,
-            {
-                "code": code,
-                "code_kind": CodeKind.unknown,
-                "order_no": None,
-                "seq": None,
-                "state": CartonState.held,
-                "received_at": at,
-                "station": station,
-                "operator": operator,
-                "late_ready_to_ship": False,
-                "carrier_delay": False,
-            },
+            scan, code=scan.code, kind=CodeKind.unknown, order_no=None, seq=None, flags=None
         )
-        message = f"unknown: no order for {code}; carton held (unknown consignee)"
+        message = f"unknown: no order for {scan.code}; carton held (unknown consignee)"
     else:
+        held = _Carton(**found._mapping)
         message = (
-            f"unknown: no order for {code}; carton already held since "
-            f"{rules.local_time(held.received_at)} at station {held.station}"
+            f"unknown: no order for {scan.code}; carton already held since "
+            f"{scan.rules.local_time(held.received_at)} at station {held.station}"
         )
     return _record(
-        session,
-        scanned,
-        at,
-        station,
-        operator,
-        ScanOutcome.unknown,
-        CodeKind.unknown,
-        message=message,
-        carton=held,
-        first=held,
+        scan, ScanOutcome.unknown, CodeKind.unknown, message=message, carton=held, first=held
     )
 
 
 def _record(
-    session: Session,
-    scanned: ScannedCode,
-    at: datetime,
-    station: str,
-    operator: str,
+    scan: _Scan,
     outcome: ScanOutcome,
     kind: CodeKind,
     *,
@@ -382,11 +346,12 @@ def _record(
     sla: SlaFlags | None = None,
 ) -> ScanDecision:
     """Append the scan event and build the decision from it."""
+    scanned = scan.scanned
     raw = scanned.raw_for_journal
     event = {
-        "scanned_at": at,
-        "station": station,
-        "operator": operator,
+        "scanned_at": scan.at,
+        "station": scan.station,
+        "operator": scan.operator,
         "raw_code": raw,
         "code": scanned.code,
         "code_kind": kind,
@@ -399,8 +364,8 @@ def _record(
     return ScanDecision(
         outcome=outcome,
         message=message,
-        scan_id=_insert(session, _NEW_SCAN, event),
-        scanned_at=at,
+        scan_id=_insert(scan, _NEW_SCAN, event),
+        scanned_at=scan.at,
         raw_code=raw,
         code=scanned.code,
         code_kind=kind,
