@@ -45,19 +45,48 @@ def zxing_read(
     try_downscale: bool = False,
 ) -> list[Barcode]:
     """zxing-cpp on a grayscale image, restricted to the given formats."""
+    found, _ = zxing_scan(
+        gray,
+        formats,
+        found_by=found_by,
+        try_rotate=try_rotate,
+        try_invert=try_invert,
+        try_downscale=try_downscale,
+    )
+    return found
+
+
+def zxing_scan(
+    gray: np.ndarray,
+    formats: Iterable[Format],
+    *,
+    found_by: str,
+    try_rotate: bool = True,
+    try_invert: bool = False,
+    try_downscale: bool = False,
+) -> tuple[list[Barcode], frozenset[Format]]:
+    """zxing-cpp's reads, and the formats of symbols it detected but could not decode."""
     wanted = [_ZXING_FORMAT[f] for f in formats]
     if not wanted:
-        return []
+        return [], frozenset()
     results = zxingcpp.read_barcodes(
         gray,
         formats=wanted,  # type: ignore[arg-type]  # a list, as zxing-cpp 3 prefers
         try_rotate=try_rotate,
         try_invert=try_invert,
         try_downscale=try_downscale,
+        return_errors=True,  # costs nothing: the failures tell where a second look may pay
     )
     found = []
+    unread: set[Format] = set()
     for r in results:
         fmt = _FROM_ZXING_NAME.get(r.format.name)
+        if not r.valid:
+            # A damaged QR code is sometimes taken for a Micro QR one: count it as QR.
+            failed = Format.QRCode if r.format.name == "MicroQRCode" else fmt
+            if failed is not None:
+                unread.add(failed)
+            continue
         if fmt is None:
             continue
         p = r.position
@@ -65,7 +94,7 @@ def zxing_read(
             (int(q.x), int(q.y)) for q in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)
         )
         found.append(_normalised(fmt, r.text, bytes(r.bytes), polygon, found_by))
-    return found
+    return found, frozenset(unread)
 
 
 def zbar_read(gray: np.ndarray, formats: Iterable[Format], *, found_by: str) -> list[Barcode]:

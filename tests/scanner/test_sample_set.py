@@ -29,8 +29,8 @@ def test_decode_reads_the_sample_set_without_a_wrong_read(tmp_path: Path) -> Non
         whole = {(c["format"], c["text"]) for c in entry["codes"] if not c.get("partial")}
         read += len(got & whole)
         present += len(whole)
-    # Measured 98 of 128 (docs/benchmarks.md); this guards against a regression.
-    assert read >= 0.72 * present, f"{read} of {present} codes read"
+    # Measured 104 of 128 (docs/benchmarks.md); this guards against a regression.
+    assert read >= 0.78 * present, f"{read} of {present} codes read"
 
 
 def test_the_frame_reader_reports_each_carton_of_the_sample_video_once() -> None:
