@@ -134,3 +134,32 @@ def test_a_missing_video_file_ends_with_a_reason(tmp_path: Path) -> None:
 )
 def test_sources_are_camera_indexes_files_or_urls(text: str, expected: int | str) -> None:
     assert parse_source(text) == expected
+
+
+def test_a_stream_that_drops_is_reopened_and_says_so(tmp_path: Path) -> None:
+    import functools
+    import http.server
+    import threading
+
+    _video(tmp_path / "live.avi", frames=20)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    statuses: list[SourceStatus] = []
+    url = f"http://127.0.0.1:{server.server_address[1]}/live.avi"
+    grabber = FrameGrabber(url, retry_seconds=0.1, on_status=statuses.append).start()
+    try:
+        deadline = time.monotonic() + 20
+        last = -1
+        while time.monotonic() < deadline and [s.state for s in statuses].count("connected") < 2:
+            frame = grabber.next_frame(last, timeout=0.5)
+            last = frame.index if frame else last
+    finally:
+        grabber.stop()
+        server.shutdown()
+
+    states = [s.state for s in statuses]
+    # The stream ended (the "camera" stopped sending): reported, then opened again.
+    assert states[:3] == ["connected", "lost", "connected"], states
+    assert "reconnecting" in statuses[1].detail
+    assert last >= 19  # frames kept flowing after the reconnection
