@@ -290,9 +290,18 @@ def _masked_phone(rng: Rng) -> str:
     return f"1{rng.choice([38, 39, 58, 86, 77])}****{_digits(rng, 4)}"
 
 
-def waybill(rng: Rng, s: float, ppb: float, carrier: str, supplier: tuple[str, ...]) -> Label:
-    """A carrier e-waybill: header, big Code 128 of the tracking number, routing, addresses."""
-    tracking = CARRIERS[carrier][1](rng)
+def waybill(
+    rng: Rng,
+    s: float,
+    ppb: float,
+    carrier: str,
+    supplier: tuple[str, ...],
+    tracking: str | None = None,
+) -> Label:
+    """A carrier e-waybill: header, big Code 128 of the tracking number, routing, addresses.
+
+    `tracking` prints a given number (else one is drawn from the carrier's format)."""
+    tracking = tracking or CARRIERS[carrier][1](rng)
     sheet = Sheet(Label("paper", float(rng.choice([76.0, 100.0]))))
     sheet.text(CARRIERS[carrier][0], "cjk", 5.5)
     w = sheet.label.w_mm
