@@ -61,12 +61,11 @@ def domain_errors(command: Callable[P, R]) -> Callable[P, R]:
 
 
 @contextmanager
-def open_engine(*, check: bool = True) -> Iterator[Engine]:
+def open_engine() -> Iterator[Engine]:
     """The configured database's engine, refusing a database that is missing or out of date."""
     engine = db.create_db_engine(get_settings().effective_database_url)
     try:
-        if check:
-            db.check_schema(engine)
+        db.check_schema(engine)
         yield engine
     finally:
         engine.dispose()
