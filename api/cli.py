@@ -12,13 +12,20 @@ from sqlalchemy.engine import Engine
 from typer.exceptions import TyperException
 
 from api import rejects
-from api.output import print_decision, print_import_report, print_order_view, print_reading
+from api.output import (
+    print_decision,
+    print_import_report,
+    print_order_view,
+    print_reading,
+    print_resolved,
+)
 from api.scanning import read_image_file
 from intake import db
 from intake.demo import demo_records
 from intake.errors import ImportRejected, IntakeError
 from intake.importing import import_orders
 from intake.lookup import get_order_view
+from intake.mislabels import resolve_defect
 from intake.orderbook import FileProblem, read_records
 from intake.receiving import receive_scan
 from intake.settings import get_settings, rules_from
@@ -36,7 +43,9 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 orders_app = typer.Typer(help="The order book.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+mislabels_app = typer.Typer(help="Mislabeled cartons and their fees.", no_args_is_help=True)
 app.add_typer(orders_app, name="orders")
+app.add_typer(mislabels_app, name="mislabels")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="One JSON object on standard output.")]
 
@@ -161,6 +170,23 @@ def orders_show(order_no: str, as_json: JsonFlag = False) -> None:
     with open_engine() as engine, db.session_scope(engine) as session:
         view = get_order_view(session, order_no=order_no, rules=rules_from(settings))
         print_order_view(view, as_json=as_json, zone=settings.zone)
+
+
+@mislabels_app.command("resolve")
+@domain_errors
+def mislabels_resolve(
+    defect_id: Annotated[int, typer.Argument(help="The defect's id.")],
+    resolution: Annotated[
+        str, typer.Option("--as", help="relabeled, returned, disposed or waived.")
+    ],
+    by: Annotated[str, typer.Option(help="Who dealt with the carton.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Close an open mislabel defect, recording who and when."""
+    settings = get_settings()
+    with open_engine() as engine, db.session_scope(engine) as session:
+        defect = resolve_defect(session, defect_id=defect_id, resolution=resolution, by=by)
+    print_resolved(defect, as_json=as_json, zone=settings.zone)
 
 
 @app.command("scan")

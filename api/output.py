@@ -13,6 +13,7 @@ from rich.table import Table
 from api.scanning import FileReading
 from intake.importing import ImportReport
 from intake.lookup import OrderView
+from intake.models import Defect
 from intake.receiving import ScanDecision
 
 OUTCOME_STYLE = {
@@ -137,3 +138,23 @@ def print_reading(reading: FileReading, *, as_json: bool) -> None:
         out.print(
             f"{reading.file}: {b.format} {b.text}  [dim]({b.found_by}, {reading.ms:.0f} ms)[/]"
         )
+
+
+def print_resolved(defect: Defect, *, as_json: bool, zone: ZoneInfo) -> None:
+    """A mislabel defect just closed."""
+    if as_json:
+        print_json(_plain_defect(defect))
+        return
+    console().print(
+        f"defect {defect.id} ({defect.code}, {defect.action} {defect.fee_currency} "
+        f"{defect.fee_amount}) {defect.state} by {defect.resolved_by} at "
+        f"{local(defect.resolved_at, zone)}"
+    )
+
+
+def _plain_defect(defect: Defect) -> dict[str, object]:
+    data = defect.model_dump()
+    data["fee_amount"] = str(defect.fee_amount)  # exact, never a float
+    for key in ("created_at", "resolved_at"):
+        data[key] = data[key].isoformat() if data[key] else None
+    return data

@@ -1,6 +1,7 @@
 """All tables of the intake service. Timestamps are aware UTC; the order number is the key."""
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -157,6 +158,16 @@ class ScanEvent(SQLModel, table=True):
     message: str = Field(default="", max_length=300)
 
 
+class DefectState(StrEnum):
+    """Where a mislabel stands: open until the warehouse has dealt with the carton."""
+
+    open = "open"
+    relabeled = "relabeled"
+    returned = "returned"
+    disposed = "disposed"
+    waived = "waived"
+
+
 class Defect(SQLModel, table=True):
     """One mislabel defect of a carton, with the vocabulary of DOMAIN.md as its code."""
 
@@ -165,6 +176,14 @@ class Defect(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     carton_id: int = Field(foreign_key="cartons.id", index=True)
     code: str = Field(max_length=32)
-    detail: str = Field(default="", max_length=500)
-    state: str = Field(default="open", max_length=16)
+    detail: str = Field(default="", max_length=500)  # the evidence, in words
+    state: str = Field(default=DefectState.open, max_length=16, index=True)
     created_at: datetime = _ts(index=True)
+    confidence: float = 1.0
+    # Priced when recorded, from the fee schedule then in force: a later schedule never reprices.
+    action: str = Field(default="", max_length=16)
+    fee_amount: Decimal = Field(default=Decimal(0), max_digits=12, decimal_places=3)
+    fee_currency: str = Field(default="", max_length=3)
+    fee_schedule_version: str = Field(default="", max_length=40)
+    resolved_by: str | None = Field(default=None, max_length=64)
+    resolved_at: datetime | None = _ts(nullable=True)

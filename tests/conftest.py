@@ -144,8 +144,14 @@ class Cli:
     def on_terminal(self, *args: str, timeout: float = 120) -> CliResult:
         """As a real process whose standard error is a terminal (standard output stays a pipe)."""
         controller, terminal = pty.openpty()
-        process = subprocess.Popen([INTAKE, *args], stdout=subprocess.PIPE, stderr=terminal,
-                                   text=True, env=os.environ | self.env, cwd=self.cwd)
+        process = subprocess.Popen(
+            [INTAKE, *args],
+            stdout=subprocess.PIPE,
+            stderr=terminal,
+            text=True,
+            env=os.environ | self.env,
+            cwd=self.cwd,
+        )
         os.close(terminal)  # the child holds it; reading gets EIO once the child is gone
         chunks: list[bytes] = []
 

@@ -49,7 +49,7 @@ def test_outdated_schema_says_run_upgrade_and_upgrade_fixes_it(
 
     assert stale.exit_code == 2
     assert stale.stderr.strip() == (
-        "error: the database schema is at revision 0000, the code needs 0001: "
+        "error: the database schema is at revision 0000, the code needs 0002: "
         "run `intake db upgrade`"
     )
     assert count_rows(engine, "orders") == 1
@@ -90,3 +90,34 @@ def test_usage_errors_are_one_line_exit_2(tmp_path: Path) -> None:
         assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
     assert "--station" in missing_option.stderr
     assert "Mars/Olympus" in bad_zone.stderr
+
+
+def test_upgrade_keeps_the_data_of_an_older_schema(tmp_path: Path) -> None:
+    from alembic import command
+
+    from intake import db
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    command.upgrade(db.alembic_config(url), "0001")
+    cli = Cli({"INTAKE_DATABASE_URL": url}, tmp_path)
+    engine = db.create_db_engine(url)
+    with engine.begin() as c:
+        c.exec_driver_sql(
+            "INSERT INTO cartons (code, code_kind, state, received_at, station, "
+            "operator, late_ready_to_ship, carrier_delay) VALUES ('X1', 'unknown', "
+            "'held', '2026-11-01 00:00:00', 'D1', 'li', 0, 0)"
+        )
+        c.exec_driver_sql(
+            "INSERT INTO defects (carton_id, code, detail, state, created_at) "
+            "VALUES (1, 'no_label', '', 'open', '2026-11-01 00:00:00')"
+        )
+
+    stale = cli("mislabels", "resolve", "1", "--as", "waived", "--by", "boss")
+    upgraded = cli("db", "upgrade")
+
+    assert stale.exit_code == 2 and "run `intake db upgrade`" in stale.stderr
+    assert "upgraded from 0001" in upgraded.stdout
+    with engine.connect() as c:
+        row = c.exec_driver_sql("SELECT code, state, fee_amount, action FROM defects").one()
+    assert tuple(row) == ("no_label", "open", 0, "")
+    engine.dispose()
