@@ -153,8 +153,8 @@ def carton_face(
     return img
 
 
-def compose(rng: Rng, scene: Scene) -> Mat:
-    """Table, carton, labels and clear tape, before the camera (BGR float)."""
+def table_with_carton(rng: Rng, scene: Scene) -> Mat:
+    """The table and, if the scene has one, the carton with its shadow (BGR float)."""
     w, h = scene.size
     img = table(rng, w, h)
     if scene.carton is not None:
@@ -166,6 +166,12 @@ def compose(rng: Rng, scene: Scene) -> Mat:
         if shadow is not None:
             img[shadow[2]] *= (1 - 0.45 * cv2.GaussianBlur(shadow[1], (0, 0), w / 150))[..., None]
         _paste(img, warp_into(img, face, m, 0), None)
+    return img
+
+
+def compose(rng: Rng, scene: Scene) -> Mat:
+    """Table, carton, labels and clear tape, before the camera (BGR float)."""
+    img = table_with_carton(rng, scene)
     for label in scene.labels:
         m = scene.h @ label.to_plane() @ np.diag([1 / scene.s, 1 / scene.s, 1])
         warped = warp_into(img, render_label(label, scene.s).astype(np.float32), m, 255)

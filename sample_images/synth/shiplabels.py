@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from synth.drawing import Scene, _paste, carton_face, render_label, smooth_noise, table, warp_into
+from synth.drawing import Scene, _paste, render_label, smooth_noise, table_with_carton, warp_into
 from synth.fonts import text_length
-from synth.parcels import Code, Label, Mat, Rng, Sheet, Text, apply, make_code, translate
+from synth.parcels import Code, Label, Mat, Rng, Sheet, Text, apply, make_code
 
 # Buyers per destination: name, street, city line (with the postcode), country, postcode.
 BUYERS: dict[str, list[tuple[str, str, str, str, str]]] = {
@@ -247,17 +247,7 @@ def compose_smudged(
     rng: Rng, scene: Scene, smudges: dict[int, tuple[tuple[float, float, float, float], str]]
 ) -> Mat:
     """`drawing.compose` with the smudges (label index -> mm rectangle, how) applied."""
-    w, h = scene.size
-    img = table(rng, w, h)
-    if scene.carton is not None:
-        x0, y0, cw, ch = scene.carton
-        r = min(scene.s, 2.0)
-        face = carton_face(rng, cw, ch, r, scene.tape)
-        m = scene.h @ translate(x0, y0) @ np.diag([1 / r, 1 / r, 1])
-        shadow = warp_into(img, face[..., 0], translate(w * 0.012, h * 0.02) @ m, 0)
-        if shadow is not None:
-            img[shadow[2]] *= (1 - 0.45 * cv2.GaussianBlur(shadow[1], (0, 0), w / 150))[..., None]
-        _paste(img, warp_into(img, face, m, 0), None)
+    img = table_with_carton(rng, scene)
     for i, label in enumerate(scene.labels):
         m = scene.h @ label.to_plane() @ np.diag([1 / scene.s, 1 / scene.s, 1])
         pixels = render_label(label, scene.s)
