@@ -36,9 +36,7 @@ def _video(path: Path, *, frames: int = 125, flash: int | None = None) -> Path:
                 x = 100 + (i - first) * 12
                 h, w = code.shape[:2]
                 frame[200 : 200 + h, x : x + w] = code
-                if i == (first + last) // 2:  # one frame steadier than the others
-                    pass
-                else:
+                if i != (first + last) // 2:  # one frame steadier than the others
                     frame = cv2.blur(frame, (3, 1))
         if flash is not None and i == flash:
             code = cv2.cvtColor(symbol("Code128", "SF5555555555555", scale=3), cv2.COLOR_GRAY2BGR)
