@@ -382,9 +382,16 @@ def _postcode_defects(label: LabelFacts, order: OrderFacts | None, quality: floa
                         field.box if field else None, confidence)]  # fmt: skip
     code = postcodes.find(field.text, country) or field.text.strip()
     fits = postcodes.fits(code, country)
+    printed_country = postcodes.country_code(_text(label.country))
+    if order and not fits and printed_country and printed_country != country:
+        # The whole address is another country's (another order's label): a sure mismatch when
+        # the code fits the country printed with it.
+        fits = postcodes.fits(code, printed_country)
     if order:
         evidence = f"label postcode {code!r}, order postcode {order.buyer_postcode!r}"
-        if not fits:
+        if printed_country and printed_country != country:
+            evidence += f" (label addressed to {printed_country}, order to {country})"
+        elif not fits:
             evidence += f" (and {code!r} is no {country} postal code: maybe misread)"
         confidence = field.confidence if fits else min(field.confidence, DOUBT)
         return [_defect(DefectCode.postcode_mismatch, evidence, field.box, confidence)]

@@ -126,9 +126,16 @@ _PHONE_WORDS = re.compile(
 _US_STYLE = re.compile(r"\(?\d{3}\)?[ .\-]\d{3}[ .\-]\d{4}")
 
 
+# OCR drops the space between a Chinese caption and a number ("联系电话13812345678"); Chinese
+# characters count as word characters for \b and look-behinds, so the number must stand apart.
+_CJK_THEN_NUMBER = re.compile(r"(?<=[\u2e80-\u9fff\uf900-\ufaff])(?=[+\d])")
+
+
 def prepared(text: str) -> str:
-    """Full-width forms unified (＠, ：, ．) and ideographic full stops read as dots."""
-    return unicodedata.normalize("NFKC", text).replace("。", ".")
+    """Full-width forms unified (＠, ：, ．), ideographic full stops read as dots, and a number
+    set apart from the Chinese caption before it."""
+    text = unicodedata.normalize("NFKC", text).replace("。", ".")
+    return _CJK_THEN_NUMBER.sub(" ", text)
 
 
 def has_chat_context(lines: Iterable[str]) -> bool:

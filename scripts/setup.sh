@@ -46,8 +46,14 @@ if [[ ! -f "$stamp" ]]; then
         echo "setup: pip failed (log above, also in .venv/pip.log)" >&2
         exit 1
     fi
+    # rapidocr depends on opencv-python-headless, whose cv2 files overwrite those of opencv-python
+    # (the build with windows, for the desktop station): put the windowed build's files back.
+    cv2_version=$(.venv/bin/python -c 'import importlib.metadata as m; print(m.version("opencv-python"))')
+    .venv/bin/python -m pip install --disable-pip-version-check --force-reinstall --no-deps \
+        "opencv-python==$cv2_version" >>.venv/pip.log 2>&1
     rm -f .venv/.installed-*
     touch "$stamp"
 fi
-.venv/bin/python -c "import pyzbar.pyzbar, cv2, intake, scanner, api" \
+.venv/bin/python -c "import pyzbar.pyzbar, cv2, rapidocr, onnxruntime, intake, scanner, api
+assert 'NONE' not in cv2.getBuildInformation().split('GUI:')[1].split()[0], 'headless OpenCV'" \
     || { rm -f "$stamp"; echo "setup: the installation is incomplete (see above)" >&2; exit 1; }
