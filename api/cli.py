@@ -12,14 +12,16 @@ from sqlalchemy.engine import Engine
 from typer.exceptions import TyperException
 
 from api import rejects
+from api.inspecting import PhotoRequest, inspect_photo, ocr_threads
 from api.output import (
     print_decision,
     print_import_report,
+    print_inspection,
     print_order_view,
     print_reading,
     print_resolved,
 )
-from api.scanning import read_image_file
+from api.scanning import load_photo_file, read_image_file
 from intake import db
 from intake.demo import demo_records
 from intake.errors import ImportRejected, IntakeError
@@ -27,8 +29,10 @@ from intake.importing import import_orders
 from intake.lookup import get_order_view
 from intake.mislabels import resolve_defect
 from intake.orderbook import FileProblem, read_records
-from intake.receiving import receive_scan
+from intake.receiving import check_station_name, receive_scan
 from intake.settings import get_settings, rules_from
+from scanner.images import ImageRejected
+from scanner.ocr import text_reader
 from scanner.pipeline import Engine as DecodeEngine
 
 P = ParamSpec("P")
@@ -233,6 +237,47 @@ def decode_images(
         raise typer.Exit(2)
 
 
+@app.command("inspect")
+@domain_errors
+def inspect_photos(
+    photos: Annotated[
+        list[Path], typer.Argument(help="Carton photos: JPEG, PNG, WebP, BMP, TIFF.")
+    ],
+    station: Annotated[str, typer.Option(help="Station id, e.g. DOCK-3.")] = "cli",
+    operator: Annotated[str, typer.Option(help="Who took the photos.")] = "cli",
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object per photo and line.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Inspect and report, but record nothing.")
+    ] = False,
+) -> None:
+    """Receive each photographed carton, check its shipping label and record its mislabel defects
+    and fees; exit status 2 if any photo could not be used."""
+    settings = get_settings()
+    request = PhotoRequest(
+        check_station_name(station, "station"), check_station_name(operator, "operator"), dry_run
+    )
+    failed = 0
+    with open_engine() as engine:
+        text_reader(ocr_threads(settings))  # the models load once, before the first photo
+        for path in photos:
+            try:
+                data, image = load_photo_file(
+                    path, max_bytes=settings.max_image_bytes, max_pixels=settings.max_image_pixels
+                )
+            except ImageRejected as exc:
+                failed += 1
+                print_inspection({"file": str(path), "error": str(exc)}, as_json=as_json)
+                continue
+            result = inspect_photo(
+                data, image, file=str(path), engine=engine, settings=settings, request=request
+            )
+            print_inspection(result, as_json=as_json)
+    if failed:
+        raise typer.Exit(2)
+
+
 @app.command("demo")
 @domain_errors
 def demo(
@@ -251,6 +296,43 @@ def demo(
             f"({db.display_url(str(engine.url))})"
         )
         run_demo_shift(engine, rules_from(settings), seed=seed)
+
+
+@app.command("relabel")
+@domain_errors
+def relabel(
+    order_no: Annotated[str, typer.Argument(help="The order number.")],
+    fmt: Annotated[
+        str, typer.Option("--format", help="pdf (any printer) or zpl (thermal, 203 dpi).")
+    ],
+    out: Annotated[
+        Path | None, typer.Option(help="The file to write (default: standard output).")
+    ] = None,
+    package: Annotated[
+        int | None, typer.Option(help="Only carton N of the order (default: one label each).")
+    ] = None,
+) -> None:
+    """Print a correct replacement shipping label, 100×150 mm, for each carton of an order."""
+    from api.labelprint import render_pdf, render_zpl
+    from intake.relabel import get_labels
+
+    if fmt not in ("pdf", "zpl"):
+        fail(f"unknown format {fmt!r}: pdf or zpl")
+    if out is not None and not out.parent.is_dir():
+        fail(f"{out.parent}: no such directory")
+    if out is None and fmt == "pdf" and sys.stdout.isatty():
+        fail("a PDF does not belong on a terminal: write it with --out FILE")
+    with open_engine() as engine, db.session_scope(engine) as session:
+        labels = get_labels(session, order_no=order_no, package=package)
+    data = render_pdf(labels) if fmt == "pdf" else render_zpl(labels).encode()
+    if out is None:
+        typer.echo(data, nl=False)  # bytes: to the binary standard output, for a pipe
+        return
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        fail(f"{out}: cannot write ({exc.strerror or exc})")
+    typer.echo(f"{len(labels)} label(s) for order {labels[0].order_no} written to {out}", err=True)
 
 
 def main() -> None:

@@ -1,10 +1,24 @@
-"""Where the label reader meets the label rules: a carton photo's reading as label facts."""
+"""Where the label reader meets the label rules: inspecting a carton from its photo."""
 
+import os
+import time
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from api.scanning import parcel_check
+from intake.fees import load_fee_schedule
+from intake.inspection import CartonInspection, EvidencePhoto, inspect_carton, label_record
 from intake.labelread import CartonFacts, PrintedDocument, carton_facts
 from intake.labelrules import Box, CodeSeen, Field
+from intake.models import Defect
+from intake.photos import PhotoStore
+from intake.settings import Settings, rules_from
 from scanner.barcode import Barcode
-from scanner.documents import CartonReading, Document
-from scanner.ocr import TextLine
+from scanner.documents import CartonReading, Document, read_carton
+from scanner.images import LoadedImage
+from scanner.ocr import TextLine, text_reader
 
 # Text sharper than this (variance of the Laplacian over the text) reads reliably; a photo much
 # blurrier gives a weak "no label" or "unreadable", which a person must confirm.
@@ -49,3 +63,104 @@ def facts_of(reading: CartonReading) -> CartonFacts:
     """The label and waybill facts of one carton photo's reading."""
     documents = [printed_document(d) for d in reading.documents]
     return carton_facts(documents, label_confidence=reading_confidence(reading))
+
+
+@dataclass(frozen=True, slots=True)
+class PhotoRequest:
+    """Who inspects, where, and whether anything is kept."""
+
+    station: str
+    operator: str
+    dry_run: bool = False
+
+
+def inspect_photo(
+    data: bytes,
+    image: LoadedImage,
+    *,
+    file: str,
+    engine: Engine,
+    settings: Settings,
+    request: PhotoRequest,
+) -> dict[str, object]:
+    """Read one carton photo and inspect the carton: the JSON object `intake inspect` prints and
+    the API returns. With `dry_run` nothing is kept: not the receipt, the defects nor the photo."""
+    started = time.perf_counter()
+    reading = read_carton(
+        image.pixels, reader=text_reader(ocr_threads(settings)), check=parcel_check
+    )
+    facts = facts_of(reading)
+    height, width = image.pixels.shape[:2]
+    photo = EvidencePhoto(data, image.media_type, width, height)
+    store = None if request.dry_run else PhotoStore(settings.effective_photo_dir)
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            result = inspect_carton(
+                session,
+                facts=facts,
+                photo=photo,
+                store=store,
+                station=request.station,
+                operator=request.operator,
+                rules=rules_from(settings),
+                schedule=load_fee_schedule(settings.fee_schedule_file),
+            )
+            # Read out before a dry run's rollback takes the rows away.
+            answer = _as_json(file, result, facts, reading, started, dry_run=request.dry_run)
+            if request.dry_run:
+                session.rollback()
+            else:
+                session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+    answer["ms"] = round((time.perf_counter() - started) * 1000, 1)
+    return answer
+
+
+def ocr_threads(settings: Settings) -> int:
+    """Threads for the text reader: the setting, else every core this process may run on."""
+    return settings.ocr_threads or len(os.sched_getaffinity(0))
+
+
+def _as_json(
+    file: str,
+    result: CartonInspection,
+    facts: CartonFacts,
+    reading: CartonReading,
+    started: float,
+    *,
+    dry_run: bool,
+) -> dict[str, object]:
+    decision = result.decision
+    return {
+        "file": file,
+        "outcome": str(decision.outcome),
+        "order_no": result.inspection.order_no or decision.order_no,
+        "carton_id": None if dry_run else result.carton_id,
+        "inspection_id": None if dry_run else result.inspection_id,
+        "repeat": result.repeat,
+        "waybill": facts.waybill.as_dict(),
+        "label": label_record(facts.label),
+        "defects": [_defect(d, dry_run=dry_run) for d in result.defects],
+        "verdict": result.verdict,
+        "message": result.message,
+        "photo": None if dry_run else result.photo_id,
+        "dry_run": dry_run,
+        "timings_ms": {k: round(v, 1) for k, v in reading.timings_ms.items()},
+        "ms": round((time.perf_counter() - started) * 1000, 1),
+    }
+
+
+def _defect(defect: Defect, *, dry_run: bool) -> dict[str, object]:
+    return {
+        "id": None if dry_run else defect.id,
+        "code": defect.code,
+        "evidence": defect.detail,
+        "box": defect.box,
+        "confidence": defect.confidence,
+        "action": defect.action,
+        "fee": str(defect.fee_amount),
+        "currency": defect.fee_currency,
+        "state": defect.state,
+    }

@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from api.scanning import FileReading
@@ -158,3 +159,33 @@ def _plain_defect(defect: Defect) -> dict[str, object]:
     for key in ("created_at", "resolved_at"):
         data[key] = data[key].isoformat() if data[key] else None
     return data
+
+
+def print_inspection(result: dict[str, Any], *, as_json: bool) -> None:
+    """One carton photo's inspection (or its error): a JSON line, or a few lines for a person."""
+    if as_json:
+        print_json(result)
+        return
+    file = escape(str(result["file"]))
+    if "error" in result:
+        Console(stderr=True, highlight=False).print(f"{file}: error: {escape(result['error'])}")
+        return
+    out = console()
+    verdict = str(result["verdict"])
+    colour = {"ok": "green", "relabel": "yellow", "hold": "yellow"}.get(verdict, "magenta")
+    repeat = " [dim](inspected before: first inspection shown)[/]" if result["repeat"] else ""
+    dry = " [dim](dry run: nothing recorded)[/]" if result["dry_run"] else ""
+    out.print(
+        f"{file}: [bold {colour}]{verdict.upper()}[/] order {result['order_no'] or '-'}; "
+        f"{escape(str(result['message']))} ({result['ms']:.0f} ms){repeat}{dry}"
+    )
+    for defect in result["defects"]:
+        fee = (
+            "no fee: for review"
+            if defect["action"] == "review"
+            else (f"{defect['action']} {defect['currency']} {defect['fee']}")
+        )
+        out.print(
+            f"  {defect['code']} ({fee}, confidence {defect['confidence']:.2f}): "
+            f"{escape(str(defect['evidence']))}"
+        )

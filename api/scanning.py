@@ -6,7 +6,7 @@ from pathlib import Path
 
 from intake.codes import misread_reason
 from scanner.barcode import Barcode
-from scanner.images import ImageRejected, load_image
+from scanner.images import ImageRejected, LoadedImage, load_image
 from scanner.pipeline import Engine, decode
 
 
@@ -35,22 +35,29 @@ class FileReading:
         }
 
 
+def load_photo_file(path: Path, *, max_bytes: int, max_pixels: int) -> tuple[bytes, LoadedImage]:
+    """A photo file's bytes and pixels; ImageRejected says in words why it cannot be used."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise ImageRejected(f"file is {size:,} bytes, over the limit of {max_bytes:,}")
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise ImageRejected("no such file") from exc
+    except IsADirectoryError as exc:
+        raise ImageRejected("a folder, not an image file") from exc
+    except PermissionError as exc:
+        raise ImageRejected("permission denied") from exc
+    return data, load_image(data, max_pixels=max_pixels)
+
+
 def read_image_file(
     path: Path, *, max_bytes: int, max_pixels: int, engine: Engine = "pipeline"
 ) -> FileReading:
     """Decode one image file; a file that cannot be used becomes an error, never an exception."""
     started = time.perf_counter()
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise ImageRejected(f"file is {size:,} bytes, over the limit of {max_bytes:,}")
-        image = load_image(path.read_bytes(), max_pixels=max_pixels)
-    except FileNotFoundError:
-        return FileReading(str(path), [], 0.0, "no such file")
-    except IsADirectoryError:
-        return FileReading(str(path), [], 0.0, "a folder, not an image file")
-    except PermissionError:
-        return FileReading(str(path), [], 0.0, "permission denied")
+        _, image = load_photo_file(path, max_bytes=max_bytes, max_pixels=max_pixels)
     except ImageRejected as exc:
         return FileReading(str(path), [], 0.0, str(exc))
     barcodes = decode(image.pixels, engine=engine, check=parcel_check)

@@ -183,7 +183,8 @@ def _label(
     buyer_start = ship_to if ship_to is not None else _index(lines, number)
     buyer = _buyer_block(lines, buyer_start, sender, number)
     if sender is not None:
-        supplier = _block_after(lines, sender, stop=ship_to)
+        supplier = [line for line in _block_after(lines, sender, stop=ship_to)
+                    if not labeltext.find_forbidden(line.text)]  # fmt: skip
     else:
         supplier = _uncaptioned_supplier(lines, buyer)
     order_no_text = number or (lines[order_caption] if order_caption is not None else None)

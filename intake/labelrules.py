@@ -218,8 +218,14 @@ def reading_quality(label: LabelFacts) -> float:
 def _texts(label: LabelFacts) -> list[Field]:
     """Every OCR text of the label: its lines, and the fields that no line already holds."""
     lines = [line for line in label.text_lines if line.text.strip()]
-    extra = [f for f in _fields(label) if not any(f.text.strip() in ln.text for ln in lines)]
+    # A field joined from several lines ("name, street, city") is already there line by line.
+    read = _squashed("".join(line.text for line in lines))
+    extra = [f for f in _fields(label) if _squashed(f.text) not in read]
     return lines + extra
+
+
+def _squashed(text: str) -> str:
+    return re.sub(r"[\s,]+", "", text)
 
 
 # --- the order number --------------------------------------------------------------------------

@@ -2,15 +2,20 @@
 
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 
 from sqlmodel import Session
 
 from intake.errors import InvalidInput, NotFound
 from intake.fees import Action, FeeSchedule
 from intake.labelrules import Defect as FoundDefect
-from intake.models import Carton, Defect, DefectState, utcnow
+from intake.models import Carton, Defect, DefectState, Inspection, utcnow
 from intake.receiving import check_station_name
 
+# A defect found on evidence too weak to charge: a person looks at the photo, then waives it or
+# confirms it (priced by the schedule in force then).
+REVIEW = "review"
+ZERO = Decimal(0)
 # Which resolutions fit which action: a carton held for return is returned (or disposed of, if
 # the supplier will not take it back), never relabelled; any fee can be waived.
 _RESOLUTIONS: dict[Action, frozenset[DefectState]] = {
@@ -31,13 +36,16 @@ def record_defects(
     schedule: FeeSchedule,
     consignee_known: bool,
     at: datetime | None = None,
+    inspection_id: int | None = None,
 ) -> list[Defect]:
-    """Store the defects of one carton, each priced by the schedule in force now."""
+    """Store the defects of one carton, each priced by the schedule in force now; a defect on
+    evidence too weak to charge is stored for review, free of charge."""
     if session.get(Carton, carton_id) is None:
         raise NotFound(f"no carton {carton_id}")
     rows = []
     for defect in found:
         charge = schedule.charge(defect.code, consignee_known=consignee_known)
+        action, amount = (charge.action, charge.amount) if defect.chargeable else (REVIEW, ZERO)
         rows.append(
             Defect(
                 carton_id=carton_id,
@@ -45,10 +53,12 @@ def record_defects(
                 detail=defect.evidence[:500],
                 confidence=defect.confidence,
                 created_at=at or utcnow(),
-                action=charge.action,
-                fee_amount=charge.amount,
+                action=action,
+                fee_amount=amount,
                 fee_currency=charge.currency,
                 fee_schedule_version=charge.schedule_version,
+                inspection_id=inspection_id,
+                box=list(defect.box) if defect.box else None,
             )
         )
     session.add_all(rows)
@@ -85,6 +95,40 @@ def resolve_defect(
             f"it can be closed as {choices}, not {state}"
         )
     defect.state, defect.resolved_by, defect.resolved_at = state, by, at or utcnow()
+    session.add(defect)
+    session.flush()
+    return defect
+
+
+def confirm_defect(
+    session: Session,
+    *,
+    defect_id: int,
+    by: str,
+    schedule: FeeSchedule,
+    at: datetime | None = None,
+) -> Defect:
+    """A person looked at a defect held for review and confirms it: it is charged now, by the
+    schedule in force now, as if the evidence had been clear."""
+    by = check_station_name(by, "who confirmed it")
+    defect = session.get(Defect, defect_id, with_for_update=True)
+    if defect is None:
+        raise NotFound(f"no mislabel defect {defect_id}")
+    if defect.action != REVIEW or defect.state != DefectState.open:
+        raise InvalidInput(
+            f"defect {defect_id} is not waiting for review (it is {defect.state}, "
+            f"action {defect.action}): only a defect held for review can be confirmed"
+        )
+    carton = session.get(Carton, defect.carton_id)
+    inspection = session.get(Inspection, defect.inspection_id) if defect.inspection_id else None
+    known = bool((inspection and inspection.order_no) or (carton and carton.order_no))
+    charge = schedule.charge(defect.code, consignee_known=known)
+    defect.action, defect.fee_amount = charge.action, charge.amount
+    defect.fee_currency, defect.fee_schedule_version = charge.currency, charge.schedule_version
+    defect.detail = f"{defect.detail} [confirmed by {by} at {(at or utcnow()):%Y-%m-%d %H:%M} UTC]"[
+        :500
+    ]
+    defect.confidence = 1.0
     session.add(defect)
     session.flush()
     return defect

@@ -187,3 +187,38 @@ class Defect(SQLModel, table=True):
     fee_schedule_version: str = Field(default="", max_length=40)
     resolved_by: str | None = Field(default=None, max_length=64)
     resolved_at: datetime | None = _ts(nullable=True)
+    # What shows it: the inspection (and its photo) that found it, and where on that photo.
+    inspection_id: int | None = Field(default=None, foreign_key="inspections.id", index=True)
+    box: list[int] | None = Field(default=None, sa_column=sa.Column(sa.JSON, nullable=True))
+
+
+class Photo(SQLModel, table=True):
+    """An evidence photo: the file lives in the photo store under its SHA-256, which is its id."""
+
+    __tablename__ = "photos"
+
+    sha256: str = Field(primary_key=True, max_length=64)
+    media_type: str = Field(max_length=32)
+    size: int
+    width: int
+    height: int
+    stored_at: datetime = _ts()
+
+
+class Inspection(SQLModel, table=True):
+    """The label check of one carton, from one photo: at most one per carton."""
+
+    __tablename__ = "inspections"
+
+    id: int | None = Field(default=None, primary_key=True)
+    carton_id: int = Field(foreign_key="cartons.id", unique=True)
+    photo_sha256: str | None = Field(default=None, foreign_key="photos.sha256", max_length=64)
+    inspected_at: datetime = _ts(index=True)
+    station: str = Field(max_length=64)
+    operator: str = Field(max_length=64)
+    verdict: str = Field(max_length=16)  # labelrules.Verdict
+    order_no: str | None = Field(default=None, foreign_key="orders.order_no", max_length=32)
+    label_order_no: str | None = Field(default=None, max_length=32)  # as read on the label
+    tracking_no: str | None = Field(default=None, max_length=40)  # as read on the waybill
+    # The label's fields as read (text, confidence, box): the evidence behind each decision.
+    reading: dict[str, Any] = Field(default_factory=dict, sa_column=sa.Column(sa.JSON))

@@ -158,6 +158,19 @@ def check_station_name(value: str, what: str) -> str:
     return value
 
 
+def _start(
+    session: Session, raw: str, station: str, operator: str, rules: Rules, at: datetime | None
+) -> _Scan:
+    return _Scan(
+        session=session,
+        scanned=normalise(raw),
+        at=at or utcnow(),
+        station=check_station_name(station, "station"),
+        operator=check_station_name(operator, "operator"),
+        rules=rules,
+    )
+
+
 def receive_scan(
     session: Session,
     *,
@@ -168,14 +181,7 @@ def receive_scan(
     now: datetime | None = None,
 ) -> ScanDecision:
     """Decide and record one scan: received, already_received, unknown (held) or invalid."""
-    scan = _Scan(
-        session=session,
-        scanned=normalise(raw_code),
-        at=now or utcnow(),
-        station=check_station_name(station, "station"),
-        operator=check_station_name(operator, "operator"),
-        rules=rules,
-    )
+    scan = _start(session, raw_code, station, operator, rules, now)
     if scan.scanned.code is None:
         message = f"invalid scan: {scan.scanned.problem}"
         return _record(scan, ScanOutcome.invalid, CodeKind.invalid, message=message)
@@ -186,6 +192,25 @@ def receive_scan(
         except IntegrityError:
             continue  # another station took this carton or slot first: decide again
     raise RuntimeError(f"scan of {scan.code!r} kept conflicting after {_MAX_ATTEMPTS} attempts")
+
+
+def hold_carton(
+    session: Session,
+    *,
+    code: str,
+    station: str,
+    operator: str,
+    rules: Rules,
+    at: datetime | None = None,
+) -> int:
+    """Store a carton that cannot be received against its order (a second carton under a label
+    or waybill already received): held, with no order; its id."""
+    scan = _start(session, code, station, operator, rules, at)
+    if scan.scanned.code is None:
+        raise InvalidInput(f"cannot hold a carton under {code!r}: {scan.scanned.problem}")
+    return _new_carton(
+        scan, code=scan.code, kind=CodeKind.unknown, order_no=None, seq=None, flags=None
+    ).id
 
 
 def _decide(scan: _Scan) -> ScanDecision:

@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     # Domestic transit from collection to the warehouse, on top of the pickup allowance.
     transit_hours: float = Field(default=72, ge=0)
     fee_schedule_file: Path | None = None
+    # Evidence photos, one file per distinct photo named by its SHA-256 (default: data_dir/photos).
+    photo_dir: Path | None = None
+    # Threads for reading label text (0: every core this process may use).
+    ocr_threads: int = Field(default=0, ge=0, le=64)
     # Images: a photo file or upload over these is refused before its pixels are decoded.
     max_image_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
     max_image_pixels: int = Field(default=40_000_000, gt=0)
@@ -48,6 +52,11 @@ class Settings(BaseSettings):
     def zone(self) -> ZoneInfo:
         """The warehouse's local time zone."""
         return ZoneInfo(self.timezone)
+
+    @property
+    def effective_photo_dir(self) -> Path:
+        """Where evidence photos are kept."""
+        return self.photo_dir or self.data_dir / "photos"
 
     @property
     def effective_database_url(self) -> str:

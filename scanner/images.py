@@ -15,6 +15,8 @@ ACCEPTED_FORMATS = {
     "BMP": "BMP",
     "TIFF": "TIFF",
 }
+_MEDIA_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "WebP": "image/webp",
+                "BMP": "image/bmp", "TIFF": "image/tiff"}  # fmt: skip
 DEFAULT_MAX_PIXELS = 40_000_000  # a 12-megapixel phone photo fits three times over
 # Our own cap, checked on the header before decoding, replaces Pillow's global bomb check (whose
 # error would not name the image's size).
@@ -32,6 +34,11 @@ class LoadedImage:
     pixels: np.ndarray
     format: str
     exif_rotated: bool
+
+    @property
+    def media_type(self) -> str:
+        """The MIME type of the file it was decoded from ("image/jpeg")."""
+        return _MEDIA_TYPES[self.format]
 
 
 def load_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> LoadedImage:

@@ -66,8 +66,9 @@ class TextReader:
         large = max(image.shape[:2]) > _LARGE_PHOTO_SIDE
         with self._lock:  # the ONNX sessions are shared; serialise rather than oversubscribe
             # The detector reads its size limit at each call; RapidOCR has no per-call option.
-            detector: Any = self._engine.text_det  # loaded by the warm-up
-            detector.limit_side_len = _DETECTION_SIDE_LARGE if large else _DETECTION_SIDE
+            detector: Any = self._engine.text_det  # None until the first photo loads it
+            if detector is not None:
+                detector.limit_side_len = _DETECTION_SIDE_LARGE if large else _DETECTION_SIDE
             result: Any = self._engine(image)  # a RapidOCROutput: detection and recognition ran
         if result.boxes is None or result.txts is None or result.scores is None:
             return []

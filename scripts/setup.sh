@@ -6,14 +6,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # libzbar0: pyzbar's barcode library. libgl1, libglib2.0-0: the OpenCV build with GUI windows.
-packages=(libzbar0 libgl1 libglib2.0-0)
+# fonts-dejavu-core (Latin, Vietnamese), fonts-droid-fallback (Chinese), iso-codes (country names):
+# what `intake relabel` prints with.
+packages=(libzbar0 libgl1 libglib2.0-0 fonts-dejavu-core fonts-droid-fallback iso-codes)
 # A Python with venv: Debian's own python3 when no other is on the PATH.
 python=${PYTHON:-python3}
 if ! "$python" -c 'import venv, ensurepip' 2>/dev/null; then
     packages+=(python3 python3-venv python3-dev)
     python=/usr/bin/python3
 fi
-[[ "${1:-}" == "--dev" ]] && packages+=(postgresql)
+[[ "${1:-}" == "--dev" ]] && packages+=(postgresql poppler-utils)  # pdftoppm, pdftotext: label tests
 
 missing=()
 for p in "${packages[@]}"; do

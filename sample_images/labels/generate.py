@@ -6,6 +6,7 @@ manifest says.
 """
 
 import argparse
+import csv
 import json
 import math
 import os
@@ -155,7 +156,9 @@ def plan() -> tuple[list[Order], list[Case]]:
         add(extras=(key,))
     for same in (False, True):
         first = add()
-        add(order=cases[first].order, dup_of=first, same_waybill=same)
+        # A second carton of the order under a copy of its label: its own waybill was never
+        # registered (an order has as many waybills as packages).
+        add(order=cases[first].order, dup_of=first, same_waybill=same, registered=same)
     add(missing=("postcode",), extras=("wechat",))
     add(other_buyer=True, qr=("3",), capitals=True)
     add(missing=("supplier",), extras=("https", "phone_cn"))
@@ -475,6 +478,30 @@ def _dump(manifest: dict[str, Any]) -> str:
     return re.sub(box, r"[\1, \2, \3, \4]", text) + "\n"
 
 
+def write_order_book(path: Path, book: list[Order], cases: list[Case]) -> None:
+    """The order book the photos are checked against, as `intake orders import` reads it."""
+    packages: dict[int, int] = {}
+    for case in cases:
+        if case.package:  # "PKG 1/2"
+            packages[case.order] = int(case.package.rsplit("/", 1)[1])
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(["order_no", "supplier_id", "supplier_name", "supplier_address",
+                         "buyer_name", "buyer_address", "buyer_postcode", "buyer_country",
+                         "carrier", "domestic_tracking_no", "packages", "ordered_at",
+                         "ready_to_ship_at"])  # fmt: skip
+        for i, o in enumerate(book):
+            if o is None:  # an order number that labels name but the book lacks
+                continue
+            name, street, city, _country, postcode = o.buyer
+            writer.writerow([
+                o.order_no, f"SUP{SUPPLIERS.index(o.supplier) + 1:03d}", o.supplier[0],
+                o.supplier[1], name, f"{street}, {city}", postcode, o.iso, o.carrier,
+                ";".join(o.tracking_nos), packages.get(i, 1), "2026-11-20T08:00:00+08:00",
+                "2026-11-21T10:00:00+08:00",
+            ])  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--out", type=Path, default=HERE, help="folder to write (default: here)")
@@ -499,7 +526,13 @@ def main() -> None:
     with ProcessPoolExecutor(max(1, args.jobs)) as pool:
         entries = list(pool.map(make_photo, jobs))
     for i, case in enumerate(cases):
-        if case.dup_of is not None:
+        entries[i]["repeat_of"] = None
+        if case.dup_of is not None and case.same_waybill:
+            # The same label and the same waybill: the station cannot tell this from the first
+            # carton photographed again, so it is a repeat (the first inspection stands).
+            entries[i]["repeat_of"] = entries[case.dup_of]["file"]
+            entries[i]["verdict"] = entries[case.dup_of]["verdict"]
+        elif case.dup_of is not None:
             entries[i]["duplicate_of"] = entries[case.dup_of]["file"]
             entries[i]["defects"].append("duplicate")
             entries[i]["verdict"] = "relabel" if entries[i]["consignee_known"] else "hold"
@@ -515,6 +548,7 @@ def main() -> None:
         "images": entries,
     }
     (out / "manifest.json").write_text(_dump(manifest), encoding="utf-8")
+    write_order_book(out / "orders.csv", book, cases)
     print(f"{len(entries)} photos and manifest.json in {out}")
 
 

@@ -1,0 +1,144 @@
+"""`intake inspect` on the label samples: precision and recall per defect, verdicts, time, memory.
+
+    .venv/bin/python bench/inspect.py [--repeat N] [--folder sample_images/labels]
+
+A fresh SQLite database gets the samples' order book (`orders.csv`), then one `intake inspect
+--json` process inspects every photo in manifest order (the order matters: a duplicate is only a
+duplicate after its first carton). Scored against `manifest.json`:
+
+- per defect code: precision and recall of the defects reported, and of those charged (a defect
+  on evidence too weak to charge is reported for review, not charged);
+- verdicts: exact, correct labels passed, `needs_review` rate, fees charged wrongly;
+- time per photo (the `ms` each JSON line reports: decoding, OCR, rules, recording), by size;
+  the 12-megapixel photos are inspected again `--repeat` times with `--dry-run` for a median;
+- peak resident memory of the inspecting process.
+"""
+
+import os
+import sys
+
+# This script shares its name with the standard library's `inspect`, which `dataclasses` and
+# others import: its own folder must not be first on the path, the repository is.
+sys.path[0] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+import argparse
+import collections
+import json
+import statistics
+import tempfile
+from pathlib import Path
+
+from bench.common import INTAKE, REPO, machine, timed_process
+
+FEE_FREE = {"review"}
+
+
+def run(
+    folder: Path, files: list[str], data_dir: Path, extra: list[str]
+) -> tuple[list[dict], float]:
+    env = os.environ | {"INTAKE_DATA_DIR": str(data_dir)}
+    env.pop("INTAKE_DATABASE_URL", None)
+    argv = [INTAKE, "inspect", "--json", "--station", "BENCH", "--operator", "bench", *extra]
+    result = timed_process(argv + [str(folder / f) for f in files], env)
+    if result.returncode not in (0, 2):
+        sys.exit(f"intake inspect failed ({result.returncode}):\n{result.stderr}")
+    return [json.loads(line) for line in result.stdout.splitlines()], result.max_rss_mb
+
+
+def prepare(data_dir: Path, folder: Path) -> None:
+    env = os.environ | {"INTAKE_DATA_DIR": str(data_dir)}
+    env.pop("INTAKE_DATABASE_URL", None)
+    for argv in (["db", "upgrade"], ["orders", "import", str(folder / "orders.csv")]):
+        done = timed_process([INTAKE, *argv], env)
+        if done.returncode:
+            sys.exit(f"intake {' '.join(argv)} failed:\n{done.stderr}")
+
+
+def score(truth: list[dict], results: list[dict]) -> dict:
+    by_file = {Path(r["file"]).name: r for r in results}
+    counts: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    verdicts = collections.Counter()
+    wrong: list[str] = []
+    for image in truth:
+        got = by_file[image["file"]]
+        want = set(image["defects"])
+        reported = {d["code"] for d in got.get("defects", [])}
+        charged = {d["code"] for d in got.get("defects", []) if d["action"] not in FEE_FREE}
+        for code in want | reported:
+            c = counts[code]
+            c["truth"] += code in want
+            c["reported"] += code in reported
+            c["reported_right"] += code in reported and code in want
+            c["charged"] += code in charged
+            c["charged_right"] += code in charged and code in want
+        verdict = got.get("verdict", "error")
+        verdicts["photos"] += 1
+        verdicts["exact"] += verdict == image["verdict"]
+        verdicts["needs_review"] += verdict == "needs_review"
+        verdicts["wrong_fee"] += bool(charged - want)
+        if image["verdict"] == "ok":
+            verdicts["ok_truth"] += 1
+            verdicts["ok_passed"] += verdict == "ok"
+        if image.get("repeat_of"):
+            verdicts["repeats"] += 1
+            verdicts["repeats_right"] += bool(got.get("repeat"))
+        if verdict != image["verdict"] or reported != want:
+            wrong.append(f"  {image['file']}: truth {sorted(want)} {image['verdict']}, "
+                         f"got {sorted(reported)} {verdict}")  # fmt: skip
+    return {"codes": counts, "verdicts": verdicts, "wrong": wrong}
+
+
+def ratio(a: int, b: int) -> str:
+    return f"{a}/{b} = {100 * a / b:.1f} %" if b else "n/a"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--folder", type=Path, default=REPO / "sample_images" / "labels")
+    parser.add_argument("--repeat", type=int, default=3, help="dry runs of the 12 MP photos")
+    args = parser.parse_args()
+    folder: Path = args.folder
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    truth = manifest["images"]
+    print(f"# bench/inspect.py — {machine()}")
+    with tempfile.TemporaryDirectory(prefix="bench-inspect-") as tmp:
+        data_dir = Path(tmp)
+        prepare(data_dir, folder)
+        results, rss = run(folder, [i["file"] for i in truth], data_dir, [])
+        big = [i["file"] for i in truth if i["width"] * i["height"] >= 10_000_000]
+        again = []
+        for _ in range(args.repeat):
+            dry, rss_dry = run(folder, big, data_dir, ["--dry-run"])
+            again += dry
+            rss = max(rss, rss_dry)
+    scored = score(truth, results)
+    print(f"\n{len(results)} photos, peak RSS of the inspecting process {rss:.0f} MB\n")
+    print(f"{'defect':22} {'truth':>5} {'recall':>18} {'precision':>18} {'charged prec.':>18}")
+    for code, c in sorted(scored["codes"].items()):
+        print(f"{code:22} {c['truth']:5} {ratio(c['reported_right'], c['truth']):>18} "
+              f"{ratio(c['reported_right'], c['reported']):>18} "
+              f"{ratio(c['charged_right'], c['charged']):>18}")  # fmt: skip
+    v = scored["verdicts"]
+    print(f"\nverdict exact        {ratio(v['exact'], v['photos'])}")
+    print(f"correct labels passed {ratio(v['ok_passed'], v['ok_truth'])}")
+    print(f"needs_review         {ratio(v['needs_review'], v['photos'])}")
+    print(f"photos with a fee charged wrongly {v['wrong_fee']}")
+    print(f"repeats recognised   {ratio(v['repeats_right'], v['repeats'])}")
+    if scored["wrong"]:
+        print("not as the manifest says:")
+        print("\n".join(scored["wrong"]))
+    sizes: dict[str, list[float]] = collections.defaultdict(list)
+    dims = {i["file"]: (i["width"], i["height"]) for i in truth}
+    for r in results + again:
+        if "ms" in r:
+            w, h = dims[Path(r["file"]).name]
+            sizes[f"{w}x{h}"].append(r["ms"])
+    print("\ntime per photo (whole inspection, ms):")
+    for size, values in sorted(sizes.items()):
+        values.sort()
+        print(f"  {size:10} n={len(values):3} median {statistics.median(values):6.0f}  "
+              f"max {values[-1]:6.0f}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
