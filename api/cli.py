@@ -14,6 +14,7 @@ from typer.exceptions import TyperException
 from api import rejects
 from api.inspecting import PhotoRequest, inspect_photo, ocr_threads
 from api.output import (
+    print_confirmed,
     print_decision,
     print_import_report,
     print_inspection,
@@ -21,13 +22,14 @@ from api.output import (
     print_reading,
     print_resolved,
 )
-from api.scanning import load_photo_file, read_image_file
+from api.scanning import load_photo_file, read_image_file, shown_path
 from intake import db
 from intake.demo import demo_records
 from intake.errors import ImportRejected, IntakeError
+from intake.fees import load_fee_schedule
 from intake.importing import import_orders
 from intake.lookup import get_order_view
-from intake.mislabels import resolve_defect
+from intake.mislabels import confirm_defect, resolve_defect
 from intake.orderbook import FileProblem, read_records
 from intake.receiving import check_station_name, receive_scan
 from intake.settings import get_settings, rules_from
@@ -193,6 +195,22 @@ def mislabels_resolve(
     print_resolved(defect, as_json=as_json, zone=settings.zone)
 
 
+@mislabels_app.command("confirm")
+@domain_errors
+def mislabels_confirm(
+    defect_id: Annotated[int, typer.Argument(help="The defect's id (one held for review).")],
+    by: Annotated[str, typer.Option(help="Who looked at the evidence.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Confirm a defect found on weak evidence after looking at it: it is charged now, by the fee
+    schedule in force now (to dismiss it instead: `resolve ID --as waived`)."""
+    settings = get_settings()
+    schedule = load_fee_schedule(settings.fee_schedule_file)
+    with open_engine() as engine, db.session_scope(engine) as session:
+        defect = confirm_defect(session, defect_id=defect_id, by=by, schedule=schedule)
+    print_confirmed(defect, as_json=as_json)
+
+
 @app.command("scan")
 @domain_errors
 def scan(
@@ -268,10 +286,15 @@ def inspect_photos(
                 )
             except ImageRejected as exc:
                 failed += 1
-                print_inspection({"file": str(path), "error": str(exc)}, as_json=as_json)
+                print_inspection({"file": shown_path(path), "error": str(exc)}, as_json=as_json)
                 continue
             result = inspect_photo(
-                data, image, file=str(path), engine=engine, settings=settings, request=request
+                data,
+                image,
+                file=shown_path(path),
+                engine=engine,
+                settings=settings,
+                request=request,
             )
             print_inspection(result, as_json=as_json)
     if failed:

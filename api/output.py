@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from api.scanning import FileReading
+from intake.fees import money
 from intake.importing import ImportReport
 from intake.lookup import OrderView
 from intake.models import Defect
@@ -25,10 +26,17 @@ OUTCOME_STYLE = {
 }
 
 
-def console() -> Console:
-    """Standard output; colour only on a terminal."""
-    # Piped output (a log, a file) is not cut to 80 columns.
-    return Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
+def console(*, stderr: bool = False) -> Console:
+    """Standard output (or error); colour only on a terminal."""
+    stream = sys.stderr if stderr else sys.stdout
+    # Piped output (a log, a file) is not cut to 80 columns; ":warning:" in a file name stays text.
+    return Console(
+        stderr=stderr,
+        highlight=False,
+        soft_wrap=True,
+        emoji=False,
+        width=None if stream.isatty() else 200,
+    )
 
 
 def print_json(data: Any) -> None:
@@ -120,8 +128,19 @@ def print_order_view(view: OrderView, *, as_json: bool, zone: ZoneInfo) -> None:
                 s.outcome,
             )
         out.print(table)
+    for i in view.inspections:
+        photo = f"photo {i.photo_sha256}" if i.photo_sha256 else "no photo"
+        out.print(
+            f"  inspection #{i.id} carton {i.carton_id}: {i.verdict.upper()} "
+            f"{local(i.inspected_at, zone, offset=False)} at {escape(i.station)}; {photo}"
+        )
     for d in view.defects:
-        out.print(f"  defect #{d.id} {d.code} ({d.state}) {d.detail}")
+        fee = (
+            "for review, no fee"
+            if d.action == "review"
+            else (f"{d.action} {d.fee_currency} {money(d.fee_amount)}")
+        )
+        out.print(f"  defect #{d.id} {d.code} ({d.state}; {fee}) {escape(d.detail)}")
 
 
 def print_reading(reading: FileReading, *, as_json: bool) -> None:
@@ -130,15 +149,27 @@ def print_reading(reading: FileReading, *, as_json: bool) -> None:
         print_json(reading.as_dict())
         return
     if reading.error is not None:
-        Console(stderr=True, highlight=False).print(f"{reading.file}: error: {reading.error}")
+        console(stderr=True).print(f"{escape(reading.file)}: error: {escape(reading.error)}")
         return
     out = console()
     if not reading.barcodes:
-        out.print(f"{reading.file}: no code found ({reading.ms:.0f} ms)")
+        out.print(f"{escape(reading.file)}: no code found ({reading.ms:.0f} ms)")
     for b in reading.barcodes:
         out.print(
-            f"{reading.file}: {b.format} {b.text}  [dim]({b.found_by}, {reading.ms:.0f} ms)[/]"
+            f"{escape(reading.file)}: {b.format} {escape(b.text)}  "
+            f"[dim]({b.found_by}, {reading.ms:.0f} ms)[/]"
         )
+
+
+def print_confirmed(defect: Defect, *, as_json: bool) -> None:
+    """A defect held for review, now confirmed and charged."""
+    if as_json:
+        print_json(_plain_defect(defect))
+        return
+    console().print(
+        f"defect {defect.id} ({defect.code}) confirmed: {defect.action} {defect.fee_currency} "
+        f"{money(defect.fee_amount)} (fee schedule {defect.fee_schedule_version})"
+    )
 
 
 def print_resolved(defect: Defect, *, as_json: bool, zone: ZoneInfo) -> None:
@@ -148,14 +179,14 @@ def print_resolved(defect: Defect, *, as_json: bool, zone: ZoneInfo) -> None:
         return
     console().print(
         f"defect {defect.id} ({defect.code}, {defect.action} {defect.fee_currency} "
-        f"{defect.fee_amount}) {defect.state} by {defect.resolved_by} at "
+        f"{money(defect.fee_amount)}) {defect.state} by {defect.resolved_by} at "
         f"{local(defect.resolved_at, zone)}"
     )
 
 
 def _plain_defect(defect: Defect) -> dict[str, object]:
     data = defect.model_dump()
-    data["fee_amount"] = str(defect.fee_amount)  # exact, never a float
+    data["fee_amount"] = money(defect.fee_amount)  # exact, never a float
     for key in ("created_at", "resolved_at"):
         data[key] = data[key].isoformat() if data[key] else None
     return data
@@ -168,7 +199,7 @@ def print_inspection(result: dict[str, Any], *, as_json: bool) -> None:
         return
     file = escape(str(result["file"]))
     if "error" in result:
-        Console(stderr=True, highlight=False).print(f"{file}: error: {escape(result['error'])}")
+        console(stderr=True).print(f"{file}: error: {escape(result['error'])}")
         return
     out = console()
     verdict = str(result["verdict"])

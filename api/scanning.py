@@ -1,5 +1,6 @@
 """Where the scanner meets the domain: decoding photos with the parcel rules applied."""
 
+import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,19 +36,33 @@ class FileReading:
         }
 
 
+def shown_path(path: object) -> str:
+    """A file name as it can be printed and put in JSON: bytes that are not UTF-8 (a GBK name from
+    a Windows share) as \\xNN escapes, never as invalid text."""
+    return str(path).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def load_photo_file(path: Path, *, max_bytes: int, max_pixels: int) -> tuple[bytes, LoadedImage]:
     """A photo file's bytes and pixels; ImageRejected says in words why it cannot be used."""
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise ImageRejected(f"file is {size:,} bytes, over the limit of {max_bytes:,}")
-        data = path.read_bytes()
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise ImageRejected("a folder, not an image file")
+        if not stat.S_ISREG(info.st_mode):
+            # A pipe or a device would be read without end, or block the station.
+            raise ImageRejected("not a regular file (a pipe, socket or device)")
+        if info.st_size > max_bytes:
+            raise ImageRejected(f"file is {info.st_size:,} bytes, over the limit of {max_bytes:,}")
+        with path.open("rb") as stream:
+            data = stream.read(max_bytes + 1)  # the file may grow after stat()
     except FileNotFoundError as exc:
         raise ImageRejected("no such file") from exc
-    except IsADirectoryError as exc:
-        raise ImageRejected("a folder, not an image file") from exc
     except PermissionError as exc:
         raise ImageRejected("permission denied") from exc
+    except OSError as exc:  # a symlink loop, a name too long, a file used as a folder...
+        raise ImageRejected(f"cannot open it: {exc.strerror or exc}") from exc
+    if len(data) > max_bytes:
+        raise ImageRejected(f"file is over the limit of {max_bytes:,} bytes")
     return data, load_image(data, max_pixels=max_pixels)
 
 
@@ -59,6 +74,6 @@ def read_image_file(
     try:
         _, image = load_photo_file(path, max_bytes=max_bytes, max_pixels=max_pixels)
     except ImageRejected as exc:
-        return FileReading(str(path), [], 0.0, str(exc))
+        return FileReading(shown_path(path), [], 0.0, str(exc))
     barcodes = decode(image.pixels, engine=engine, check=parcel_check)
-    return FileReading(str(path), barcodes, (time.perf_counter() - started) * 1000)
+    return FileReading(shown_path(path), barcodes, (time.perf_counter() - started) * 1000)

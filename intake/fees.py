@@ -248,3 +248,10 @@ def _amount(reader: _Reader, value: object, key: str, currency: str) -> Decimal:
     if isinstance(exponent, int) and -exponent > places:
         raise reader.fail(key, f"{text} is finer than {currency} allows ({places} decimal places)")
     return amount
+
+
+def money(amount: Decimal) -> str:
+    """An amount as printed: two decimals ("20.00", whatever the database's scale), more only
+    when the schedule really has them ("0.125")."""
+    cents = amount.quantize(Decimal("0.01"))
+    return str(cents if cents == amount else amount.normalize())

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from intake.fees import FeeSchedule
 from intake.labelread import CartonFacts
@@ -44,6 +44,8 @@ from intake.sla import Rules
 # A carton on which nothing identifies it is held under a code made from its photo's id.
 _PHOTO_CODE_PREFIX = "PHOTO"
 _PHOTO_CODE_DIGITS = 24
+# Book orders compared with a label's unknown number: a few share its half by chance.
+_NEAR_LIMIT = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +103,25 @@ def order_facts(session: Session, order_no: str) -> OrderFacts | None:
     )
 
 
+def near_orders(session: Session, number: str) -> list[str]:
+    """Order numbers of the book that share the first or the last half of `number`: where a
+    digit or two misread by OCR would land (the primary key's index answers both quickly)."""
+    half = len(number) // 2
+    if half < 4:
+        return []
+    head = session.exec(
+        select(Order.order_no)
+        .where(Order.order_no >= number[:half], Order.order_no < number[:half] + ":")
+        .limit(_NEAR_LIMIT)
+    ).all()
+    tail = session.exec(
+        select(Order.order_no)
+        .where(col(Order.order_no).endswith(number[-half:]))
+        .limit(_NEAR_LIMIT)
+    ).all()
+    return list(dict.fromkeys([*head, *tail]))
+
+
 def _order_of_waybill(session: Session, tracking_no: str | None) -> OrderFacts | None:
     if not tracking_no:
         return None
@@ -136,6 +157,7 @@ def inspect_carton(
     reading = read_order_no(label, expected=expected) if label.label_found else None
     label_number = reading.number if reading else None
     label_order = order_facts(session, label_number) if label_number else None
+    near = near_orders(session, label_number) if label_number and label_order is None else []
     code = facts.waybill.tracking_no or label_number or _photo_code(photo_id, at)
     decision = receive_scan(
         session, raw_code=code, station=station, operator=operator, rules=rules, now=at
@@ -147,7 +169,11 @@ def inspect_carton(
     if earlier is not None:
         return _repeat(session, decision, earlier, label, waybill_order, label_order)
     found = inspect_label(
-        label, waybill_order=waybill_order, label_order=label_order, duplicate_of=duplicate_of
+        label,
+        waybill_order=waybill_order,
+        label_order=label_order,
+        duplicate_of=duplicate_of,
+        near_orders=near,
     )
     row = InspectionRow(
         carton_id=carton_id,

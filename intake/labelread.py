@@ -26,6 +26,8 @@ _CARRIERS = (
     "YTO", "YUNDA", "ZTO", "STO", "J&T", "SFEXPRESS", "EMS", "JDLOGISTICS",
 )  # fmt: skip
 _WAYBILL_CAPTIONS = ("集包地", "签收人", "收货组", "寄件")
+# Scores from which a document is surely a label (or a waybill): two landmarks.
+_BOTH = 4
 _MASKED_PHONE = re.compile(r"\d{3}[*＊]{2,}\d{3,4}")
 # An order-number line: digits (and their OCR look-alikes) in groups, 12 or more in all.
 _NUMBER_LINE = re.compile(r"^[0-9OoQDIl|SB\s\-]{12,}$")
@@ -112,6 +114,53 @@ def waybill_score(document: PrintedDocument) -> int:
     return score
 
 
+def split_merged(document: PrintedDocument) -> list[PrintedDocument]:
+    """A label stuck against the waybill (no carton board between them) reads as one document
+    that is both: each line and code goes to the side whose landmarks are nearest to it."""
+    if label_score(document) < _BOTH or waybill_score(document) < _BOTH:
+        return [document]
+    label_marks = [_centre(line.box) for line in document.lines if _is_caption(line)]
+    label_marks += [
+        _centre(c.box) for c in document.barcodes if normalise(c.text).looks_like_order_no
+    ]
+    waybill_marks = [_centre(line.box) for line in document.lines if _waybill_mark(line.text)]
+    waybill_marks += [_centre(c.box) for c in document.barcodes if _tracking(c.text)]
+    marks = [m for m in label_marks + waybill_marks if m is not None]
+    if len(marks) < len(label_marks) + len(waybill_marks) or not label_marks or not waybill_marks:
+        return [document]  # no boxes to tell them apart by
+
+    def on_label(box: Box | None) -> bool:
+        centre = _centre(box)
+        if centre is None:
+            return True
+        return _nearest(centre, label_marks) <= _nearest(centre, waybill_marks)
+
+    parts = []
+    for side in (True, False):
+        parts.append(PrintedDocument(
+            lines=tuple(line for line in document.lines if on_label(line.box) is side),
+            barcodes=tuple(c for c in document.barcodes if on_label(c.box) is side),
+            qr_codes=tuple(c for c in document.qr_codes if on_label(c.box) is side),
+            box=document.box,
+        ))  # fmt: skip
+    return parts
+
+
+def _waybill_mark(text: str) -> bool:
+    return bool(
+        _has(text, _CARRIERS) or _has(text, _WAYBILL_CAPTIONS) or _MASKED_PHONE.search(text)
+        or _tracking(text)
+    )  # fmt: skip
+
+
+def _centre(box: Box | None) -> tuple[float, float] | None:
+    return (box[0] + box[2] / 2, box[1] + box[3] / 2) if box else None
+
+
+def _nearest(point: tuple[float, float], marks: Sequence[tuple[float, float] | None]) -> float:
+    return min((point[0] - m[0]) ** 2 + (point[1] - m[1]) ** 2 for m in marks if m is not None)
+
+
 def _tracking(text: str) -> str | None:
     """The text as a tracking number when it fits a carrier's format and is no order number."""
     scanned = normalise(text)
@@ -127,7 +176,7 @@ def carton_facts(
     labels: list[PrintedDocument] = []
     waybills: list[tuple[int, PrintedDocument]] = []
     others = 0
-    for document in documents:
+    for document in (part for whole in documents for part in split_merged(whole)):
         as_label, as_waybill = label_score(document), waybill_score(document)
         if as_label >= 2 and as_label > as_waybill:
             labels.append(document)
@@ -230,6 +279,11 @@ def _is_caption(line: Field) -> bool:
     return any(_has(line.text, words) for words in (_HEADER, _ORDER_CAPTION, _SHIP_TO, _FROM))
 
 
+def _is_block_caption(line: Field) -> bool:
+    """A caption that starts a block: the order number, the buyer, the sender."""
+    return any(_has(line.text, words) for words in (_ORDER_CAPTION, _SHIP_TO, _FROM))
+
+
 def _is_stray(line: Field) -> bool:
     """Short marks printed apart from the blocks: the destination code "SG", "PKG 1/2"."""
     text = line.text.strip()
@@ -262,9 +316,9 @@ def _block_after(lines: Sequence[Field], start: int, *, stop: int | None) -> lis
     """The lines after a caption up to the next caption (or `stop`), strays left out."""
     block = []
     for i in range(start + 1, len(lines)):
-        if i == stop or _is_caption(lines[i]):
+        if i == stop or _is_block_caption(lines[i]):
             break
-        if not _is_stray(lines[i]):
+        if not _is_stray(lines[i]) and not _has(lines[i].text, _HEADER):
             block.append(lines[i])
     return block
 

@@ -141,11 +141,13 @@ def inspect_label(
     waybill_order: OrderFacts | None,
     label_order: OrderFacts | None = None,
     duplicate_of: str | None = None,
+    near_orders: Sequence[str] = (),
 ) -> Inspection:
     """The defects and verdict of one label, against the waybill's order, else the label's.
 
     `label_order` is the order the label's number names as the caller found it in the book (None
-    when absent there); `duplicate_of` names the carton that already carried this label.
+    when absent there); `duplicate_of` names the carton that already carried this label;
+    `near_orders` are order numbers of the book a digit or two from the label's (a misread?).
     """
     order = waybill_order or label_order
     expected = waybill_order.order_no if waybill_order else None
@@ -158,7 +160,7 @@ def inspect_label(
                          None, label.label_confidence)]  # fmt: skip
     else:
         quality = reading_quality(label)
-        found = _order_defects(label, reading, waybill_order, label_order, quality)
+        found = _order_defects(label, reading, waybill_order, label_order, near_orders)
         found += _field_defects(label, order, quality)
         found += _forbidden_defects(label, _allowed_codes(label, reading, order, label_order))
     if duplicate_of:
@@ -278,11 +280,11 @@ def _order_defects(
     reading: OrderNoReading | None,
     waybill_order: OrderFacts | None,
     label_order: OrderFacts | None,
-    quality: float,
+    near_orders: Sequence[str],
 ) -> list[Defect]:
     if reading is None:
         return [_defect(DefectCode.missing_order_number, "no order number on the label", None,
-                        quality)]  # fmt: skip
+                        reading_quality(label))]  # fmt: skip
     if reading.number is None:
         evidence = f"the order number field reads {reading.text!r}: no order number in it"
         return [_defect(DefectCode.unreadable, evidence, reading.box, reading.confidence)]
@@ -293,7 +295,10 @@ def _order_defects(
     if in_book and waybill_order is None:
         return []
     code = DefectCode.order_mismatch if in_book else DefectCode.unknown_order
-    return [_order_defect(code, reading, number, waybill_order, label)]
+    candidates = [waybill_order.order_no] if waybill_order else []
+    if not in_book:
+        candidates += near_orders
+    return [_order_defect(code, reading, number, waybill_order, label, candidates)]
 
 
 def _order_defect(
@@ -302,6 +307,7 @@ def _order_defect(
     number: str,
     waybill_order: OrderFacts | None,
     label: LabelFacts,
+    candidates: Sequence[str],
 ) -> Defect:
     if code is DefectCode.order_mismatch and waybill_order:
         waybill = label.waybill_tracking_no or "the waybill"
@@ -309,10 +315,10 @@ def _order_defect(
     else:
         evidence = f"label order number {number} is not in the order book"
     confidence = reading.confidence
-    near = waybill_order is not None and edit_distance(number, waybill_order.order_no) <= NEAR_EDITS
-    if reading.source == "text" and waybill_order is not None and near:
-        # A misread digit or two of the right number looks just like a wrong number.
-        evidence += f" (text {reading.text!r} may be a misread of {waybill_order.order_no})"
+    near = next((c for c in candidates if edit_distance(number, c) <= NEAR_EDITS), None)
+    if reading.source == "text" and near is not None:
+        # A misread digit or two of a real number looks just like a wrong number.
+        evidence += f" (text {reading.text!r} may be a misread of {near})"
         confidence = min(confidence, DOUBT)
     return _defect(code, evidence, reading.box, confidence)
 
@@ -425,8 +431,21 @@ def _label_holds_postcode(label: LabelFacts, expected: str, country: str | None)
 
 
 def _postcode_line(label: LabelFacts, country: str | None) -> Field | None:
-    """A postal code of the country's format in the address or a line, when no field holds one."""
-    for field in _texts(label):
+    """A postal code of the country's format in the address, when no field holds one; without an
+    address, in a line that is not the sender's: a number in a Chinese address ("工人北路1088号")
+    or the order number is no postcode of the buyer's."""
+    address = _present(label.address)
+    if address is not None:
+        candidates = [address]
+    else:
+        sender = _text(label.supplier_block) or ""
+        order_no = _text(label.order_no_text) or ""
+        candidates = [
+            line for line in _texts(label)
+            if "CJK" not in labeltext.scripts(line.text)
+            and line.text not in sender and line.text != order_no
+        ]  # fmt: skip
+    for field in candidates:
         code = postcodes.find(field.text, country)
         if code:
             return Field(code, field.confidence, field.box)

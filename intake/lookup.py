@@ -1,13 +1,14 @@
 """Looking an order up: status, cartons, every scan, defects and SLA flags."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from intake.errors import NotFound
-from intake.models import Carton, Defect, Order, ScanEvent, Supplier, Waybill
+from intake.fees import money
+from intake.models import Carton, Defect, Inspection, Order, ScanEvent, Supplier, Waybill
 from intake.sla import Rules, SlaFlags, evaluate
 
 
@@ -22,6 +23,7 @@ class OrderView:
     scans: list[ScanEvent]
     defects: list[Defect]
     sla: SlaFlags | None  # None until a carton is received
+    inspections: list[Inspection] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """The view as JSON-friendly data (timestamps ISO 8601 UTC)."""
@@ -45,7 +47,9 @@ class OrderView:
             "sla": self.sla.as_dict() if self.sla else None,
             "cartons": [_plain(c) for c in self.cartons],
             "scans": [_plain(s) for s in self.scans],
-            "defects": [_plain(d) for d in self.defects],
+            "defects": [_plain(d) | {"fee_amount": money(d.fee_amount)} for d in self.defects],
+            # What the label check saw: verdict and evidence photo (GET /photos/{id}).
+            "inspections": [_plain(i, leave_out={"reading"}) for i in self.inspections],
         }
 
 
@@ -53,8 +57,11 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _plain(row: Any) -> dict[str, Any]:
-    return {k: _iso(v) if isinstance(v, datetime) else v for k, v in row.model_dump().items()}
+def _plain(row: Any, leave_out: set[str] | None = None) -> dict[str, Any]:
+    return {
+        k: _iso(v) if isinstance(v, datetime) else v
+        for k, v in row.model_dump(exclude=leave_out).items()
+    }
 
 
 def get_order_view(session: Session, *, order_no: str, rules: Rules) -> OrderView:
@@ -76,13 +83,20 @@ def get_order_view(session: Session, *, order_no: str, rules: Rules) -> OrderVie
         select(ScanEvent).where(ScanEvent.order_no == order.order_no).order_by(col(ScanEvent.id))
     ).all()
     carton_ids = [c.id for c in cartons]
-    defects = (
-        session.exec(
-            select(Defect).where(col(Defect.carton_id).in_(carton_ids)).order_by(col(Defect.id))
-        ).all()
-        if carton_ids
-        else []
-    )
+    # A second carton under this order's label is held without the order: its inspection names it.
+    inspections = session.exec(
+        select(Inspection)
+        .where(
+            or_(Inspection.order_no == order.order_no, col(Inspection.carton_id).in_(carton_ids))
+        )
+        .order_by(col(Inspection.id))
+    ).all()
+    inspected = [i.carton_id for i in inspections]
+    defects = session.exec(
+        select(Defect)
+        .where(col(Defect.carton_id).in_(carton_ids + inspected))
+        .order_by(col(Defect.id))
+    ).all()
     sla = None
     if cartons:
         sla = evaluate(
@@ -92,5 +106,12 @@ def get_order_view(session: Session, *, order_no: str, rules: Rules) -> OrderVie
             received_at=cartons[-1].received_at,
         )
     return OrderView(
-        order, supplier, list(tracking), list(cartons), list(scans), list(defects), sla
+        order,
+        supplier,
+        list(tracking),
+        list(cartons),
+        list(scans),
+        list(defects),
+        sla,
+        list(inspections),
     )

@@ -159,8 +159,7 @@ def group_documents(
 
     groups = _connected(items, linked)
     groups = _join_strays(groups, unit, board)
-    back = _rotation(angle)
-    documents = [_document(group, back, angle) for group in groups]
+    documents = [_document(group, angle) for group in groups]
     return sorted(documents, key=lambda d: -len(d.lines) - len(d.codes))
 
 
@@ -275,33 +274,47 @@ def _gap(a: list[_Item], b: list[_Item]) -> float:
     return best
 
 
-def _document(group: list[_Item], back: np.ndarray, angle: float) -> Document:
-    lines = sorted((i for i in group if i.line is not None), key=_reading_order(group))
-    codes = sorted((i for i in group if i.code is not None), key=lambda i: (i.y0, i.x0))
-    x0 = min(i.x0 for i in group)
-    y0 = min(i.y0 for i in group)
-    x1 = max(i.x1 for i in group)
-    y1 = max(i.y1 for i in group)
-    corners = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]]) @ back.T
+def _document(group: list[_Item], angle: float) -> Document:
+    """One group as a document, read in its own text's angle: two pieces of paper on one carton
+    are seldom stuck on quite straight with each other, and a few degrees reorder long lines."""
+    own_lines = [i.line for i in group if i.line is not None]
+    own = text_angle(own_lines) if own_lines else angle
+    turn = _rotation(-own)
+    items = [
+        _upright(turn, i.line.polygon, line=i.line) if i.line is not None
+        else _upright(turn, i.code.polygon, code=i.code) if i.code is not None
+        else i
+        for i in group
+    ]  # fmt: skip
+    lines = _reading_order([i for i in items if i.line is not None])
+    codes = sorted((i for i in items if i.code is not None), key=lambda i: (i.y0, i.x0))
+    x0 = min(i.x0 for i in items)
+    y0 = min(i.y0 for i in items)
+    x1 = max(i.x1 for i in items)
+    y1 = max(i.y1 for i in items)
+    corners = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]]) @ _rotation(own).T
     return Document(
         lines=tuple(i.line for i in lines if i.line is not None),
         codes=tuple(i.code for i in codes if i.code is not None),
         polygon=tuple((round(float(x)), round(float(y))) for x, y in corners),
-        angle_deg=round(angle, 1),
+        angle_deg=round(own, 1),
     )
 
 
-def _reading_order(group: list[_Item]) -> Callable[[_Item], tuple[float, float]]:
-    """Top to bottom by row (items within half a line of each other's middle share a row), then
-    left to right."""
-    heights = [i.height for i in group if i.line is not None] or [20.0]
-    half = statistics.median(heights) / 2
-
-    def key(item: _Item) -> tuple[float, float]:
+def _reading_order(items: list[_Item]) -> list[_Item]:
+    """Rows top to bottom (an item whose middle is within half a line of the row's first joins
+    it), each row left to right."""
+    if not items:
+        return []
+    half = statistics.median(i.height for i in items) / 2
+    rows: list[list[_Item]] = []
+    for item in sorted(items, key=lambda i: (i.y0 + i.y1) / 2):
         middle = (item.y0 + item.y1) / 2
-        return (round(middle / half), item.x0)
-
-    return key
+        if rows and middle - (rows[-1][0].y0 + rows[-1][0].y1) / 2 <= half:
+            rows[-1].append(item)
+        else:
+            rows.append([item])
+    return [item for row in rows for item in sorted(row, key=lambda i: i.x0)]
 
 
 def _sharpness(image: np.ndarray, lines: Sequence[TextLine]) -> float:

@@ -506,7 +506,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--out", type=Path, default=HERE, help="folder to write (default: here)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes")
+    parser.add_argument(
+        "--seed", type=int, default=SEED, help="another seed: a held-out set (use with --out)"
+    )
     args = parser.parse_args()
+    globals()["SEED"] = args.seed  # read by plan() and by the forked workers
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     book, cases = plan()

@@ -46,7 +46,9 @@ def render_label(label: Label, s: float) -> Mat:
     image = Image.new("L", (math.ceil(label.w_mm * s), math.ceil(label.h_mm * s)), 255)
     draw = ImageDraw.Draw(image)
     for x0, y0, x1, y1, fill in label.boxes:
-        draw.rectangle((x0 * s, y0 * s, x1 * s - 1, y1 * s - 1), fill=fill or label.ink)
+        # A rule thinner than a pixel at this scale still draws one pixel wide.
+        right, bottom = max(x0 * s, x1 * s - 1), max(y0 * s, y1 * s - 1)
+        draw.rectangle((x0 * s, y0 * s, right, bottom), fill=fill or label.ink)
     for t in label.texts:
         px = max(5, round(t.size * s))
         draw_text(

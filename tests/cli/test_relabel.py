@@ -1,5 +1,6 @@
 """`intake relabel`: a correct replacement label, as 100×150 mm PDF pages or ZPL, per carton."""
 
+import csv
 import json
 import re
 import subprocess
@@ -7,6 +8,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 
 from intake.labeltext import find_forbidden
@@ -22,6 +25,8 @@ LONG_ADDRESS = (
     "tầng hầm, giao hàng trong giờ hành chính 深圳市福田区华强北路 nhận hộ: Phòng quản lý tòa nhà"
 )
 LONG_SUPPLIER = "深圳市华强北电子科技有限公司（国际物流事业部跨境电商出口供应链管理中心）"
+SAMPLE_BOOK = Path(__file__).resolve().parents[2] / "sample_images" / "labels" / "orders.csv"
+BOARD = (95, 140, 180)  # brown carton board, BGR
 
 
 @dataclass(frozen=True)
@@ -245,3 +250,52 @@ def test_a_real_process_writes_the_pdf(cli: Cli, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     assert (tmp_path / "out.pdf").read_bytes().startswith(b"%PDF-")
     assert "out.pdf" in result.stderr  # where it went, on standard error
+
+
+def _stuck_on_a_carton(page: np.ndarray, *, angle: float) -> np.ndarray:
+    """The printed label on brown carton board, the carton turned by `angle` degrees (BGR)."""
+    height, width = page.shape[0] + 420, page.shape[1] + 1200
+    board = np.random.default_rng(7).normal(BOARD, 4, (height, width, 3))
+    photo = np.clip(board, 0, 255).astype(np.uint8)
+    y, x = (height - page.shape[0]) // 2, (width - page.shape[1]) // 2
+    photo[y : y + page.shape[0], x : x + page.shape[1]] = page
+    turn = cv2.getRotationMatrix2D((width / 2, height / 2), angle, 1.0)
+    return cv2.warpAffine(photo, turn, (width, height), borderValue=BOARD)
+
+
+def test_a_printed_label_passes_inspection(cli: Cli, tmp_path: Path) -> None:
+    with SAMPLE_BOOK.open(encoding="utf-8") as f:
+        row = next(csv.DictReader(f))
+    imported = cli("orders", "import", str(SAMPLE_BOOK))
+    assert imported.exit_code == 0, imported.stderr
+    pdf = _relabel_pdf(cli, tmp_path, row["order_no"])
+    subprocess.run(
+        ["pdftoppm", "-r", "200", "-png", "-singlefile", str(pdf), str(tmp_path / "page")],
+        check=True,
+    )
+    photo = tmp_path / "relabeled.jpg"
+    page = cv2.imread(str(tmp_path / "page.png"))
+    cv2.imwrite(str(photo), _stuck_on_a_carton(page, angle=6), [cv2.IMWRITE_JPEG_QUALITY, 85])
+
+    result = cli("inspect", "--json", "--dry-run", str(photo))
+
+    assert result.exit_code == 0, result.stderr
+    [line] = [json.loads(text) for text in result.stdout.splitlines()]
+    seen = json.dumps(line, ensure_ascii=False)
+    assert (line["verdict"], line["defects"]) == ("ok", []), seen
+    label = line["label"]
+    read = {k: (label[k] or {}).get("text") for k in ("order_no", "buyer_name", "postcode")}
+    assert read == {
+        "order_no": row["order_no"],
+        "buyer_name": row["buyer_name"],
+        "postcode": row["buyer_postcode"],
+    }, seen
+    assert label["order_no_barcodes"] == [row["order_no"]], seen
+    assert row["supplier_name"] in (label["supplier"] or {}).get("text", ""), seen
+    assert (line["order_no"], line["dry_run"], line["inspection_id"]) == (
+        row["order_no"],
+        True,
+        None,
+    )
+    shown = json.loads(cli("orders", "show", row["order_no"], "--json").stdout)
+    assert shown["cartons"] == [] and shown["inspections"] == []  # a dry run records nothing
