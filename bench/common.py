@@ -84,7 +84,9 @@ class ProcessRun:
 
 def timed_process(argv: list[str], env: dict[str, str]) -> ProcessRun:
     """Run argv and measure its wall time and its own peak RSS (wait4's rusage of that child)."""
-    out_path, err_path = OUT / "child.stdout", OUT / "child.stderr"
+    OUT.mkdir(parents=True, exist_ok=True)
+    # Per call, so that two benchmarks running at once never read each other's output.
+    out_path, err_path = OUT / f"child-{os.getpid()}.stdout", OUT / f"child-{os.getpid()}.stderr"
     with out_path.open("w") as out, err_path.open("w") as err:
         started = time.perf_counter()
         process = subprocess.Popen(argv, env=env, stdout=out, stderr=err, cwd=OUT)

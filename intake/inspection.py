@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from intake.fees import FeeSchedule
@@ -187,8 +188,14 @@ def inspect_carton(
         tracking_no=facts.waybill.tracking_no,
         reading=reading_record(facts),
     )
-    session.add(row)
-    session.flush()
+    try:
+        with session.begin_nested():  # another station may inspect the same carton right now
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        earlier = _inspection_of(session, carton_id)
+        assert earlier is not None  # the unique carton_id that refused ours is theirs
+        return _repeat(session, decision, earlier, label, waybill_order, label_order)
     assert row.id is not None
     defects = record_defects(
         session,

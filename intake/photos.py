@@ -12,6 +12,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from intake.errors import InvalidInput, NotFound
@@ -65,11 +66,18 @@ def store_photo(
     """Keep an evidence photo: its file in the store, its row in the database (once each)."""
     sha256 = store.put(data, media_type)
     photo = session.get(Photo, sha256)
-    if photo is None:
-        photo = Photo(sha256=sha256, media_type=media_type, size=len(data), width=width,
-                      height=height, stored_at=utcnow())  # fmt: skip
-        session.add(photo)
-        session.flush()
+    if photo is not None:
+        return photo
+    photo = Photo(sha256=sha256, media_type=media_type, size=len(data), width=width,
+                  height=height, stored_at=utcnow())  # fmt: skip
+    try:
+        with session.begin_nested():  # the same photo may be sent by two stations at once
+            session.add(photo)
+            session.flush()
+    except IntegrityError:
+        stored = session.get(Photo, sha256)
+        assert stored is not None
+        return stored
     return photo
 
 

@@ -206,3 +206,24 @@ def test_a_defect_on_weak_evidence_is_held_for_review_then_confirmed_or_waived(
         assert waived.exit_code == 0, waived.stderr
     unknown = cli("mislabels", "confirm", "999999", "--by", "li")
     assert unknown.exit_code == 2 and unknown.stderr.strip() == "error: no mislabel defect 999999"
+
+
+def test_two_stations_inspecting_one_carton_at_once_record_it_once(cli: Cli) -> None:
+    _with_book(cli)
+    photo = str(LABELS / "label_057.jpg")
+    racers = [
+        cli.popen("inspect", "--json", "--station", f"DOCK-{n}", "--operator", "mei", photo)
+        for n in (1, 2)
+    ]
+    results = []
+    for racer in racers:
+        out, err = racer.communicate(timeout=120)
+        assert racer.returncode == 0, err
+        results.append(json.loads(out))
+
+    assert sorted(r["repeat"] for r in results) == [False, True]
+    assert len({r["inspection_id"] for r in results}) == 1
+    shown = json.loads(cli("orders", "show", results[0]["order_no"], "--json").stdout)
+    assert len(shown["inspections"]) == 1 and len(shown["cartons"]) == 1
+    assert [d["code"] for d in shown["defects"]] == ["forbidden_link"]
+    assert len(_photo_files(cli)) == 1
