@@ -24,6 +24,7 @@ sys.path[0] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 import argparse
 import collections
 import json
+import shutil
 import statistics
 import tempfile
 from pathlib import Path
@@ -75,7 +76,14 @@ def score(truth: list[dict], results: list[dict]) -> dict:
         verdicts["photos"] += 1
         verdicts["exact"] += verdict == image["verdict"]
         verdicts["needs_review"] += verdict == "needs_review"
-        verdicts["wrong_fee"] += bool(charged - want)
+        # A wrong fee: a defect that is not there, or the wrong action (relabel for a carton
+        # whose consignee is unknown, a hold for one whose consignee is known).
+        wrong_action = any(
+            d["action"] not in FEE_FREE and (d["action"] == "relabel") != image["consignee_known"]
+            for d in got.get("defects", [])
+            if d["code"] != "duplicate" or image["consignee_known"]
+        )
+        verdicts["wrong_fee"] += bool(charged - want) or wrong_action
         if image["verdict"] == "ok":
             verdicts["ok_truth"] += 1
             verdicts["ok_passed"] += verdict == "ok"
@@ -88,6 +96,21 @@ def score(truth: list[dict], results: list[dict]) -> dict:
     return {"codes": counts, "verdicts": verdicts, "wrong": wrong}
 
 
+def blurred_copy(folder: Path, sigma: float) -> Path:
+    """The set with every photo blurred (a shaky hand, a dirty lens): where the right answer is
+    the true verdict or `needs_review`, and never a wrong fee."""
+    import cv2
+
+    out = Path(tempfile.mkdtemp(prefix="bench-inspect-blur-"))
+    for name in ("manifest.json", "orders.csv"):
+        shutil.copy(folder / name, out / name)
+    for photo in sorted(folder.glob("*.jpg")):
+        image = cv2.GaussianBlur(cv2.imread(str(photo)), (0, 0), sigma)
+        cv2.imwrite(str(out / photo.name), image, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    print(f"photos blurred by sigma {sigma} px into {out}")
+    return out
+
+
 def ratio(a: int, b: int) -> str:
     return f"{a}/{b} = {100 * a / b:.1f} %" if b else "n/a"
 
@@ -96,8 +119,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--folder", type=Path, default=REPO / "sample_images" / "labels")
     parser.add_argument("--repeat", type=int, default=3, help="dry runs of the 12 MP photos")
+    parser.add_argument(
+        "--blur", type=float, default=0.0, help="blur every photo by this sigma (px) first"
+    )
     args = parser.parse_args()
     folder: Path = args.folder
+    if args.blur:
+        folder = blurred_copy(folder, args.blur)
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     truth = manifest["images"]
     print(f"# bench/inspect.py — {machine()}")

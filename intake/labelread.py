@@ -189,6 +189,7 @@ def carton_facts(
         facts = LabelFacts(
             label_found=False,
             waybill_tracking_no=waybill.tracking_no,
+            waybill_unread=waybill.found and not waybill.tracking_no,
             label_confidence=label_confidence,
         )
         return CartonFacts(facts, waybill, others)
@@ -250,6 +251,7 @@ def _label(
         barcodes=barcodes,
         text_lines=lines,
         waybill_tracking_no=waybill.tracking_no,
+        waybill_unread=waybill.found and not waybill.tracking_no,
         label_confidence=confidence,
     )
 

@@ -77,6 +77,8 @@ class LabelFacts:
     barcodes: Sequence[CodeSeen] = ()  # every 1D code
     text_lines: Sequence[Field] = ()  # all OCR lines of the label
     waybill_tracking_no: str | None = None
+    # A waybill is on the carton but its number could not be read: the consignee may be known.
+    waybill_unread: bool = False
     # How sure the scanner is that label_found is right and the photo sharp enough to read.
     label_confidence: float = 1.0
 
@@ -165,6 +167,9 @@ def inspect_label(
         found += _forbidden_defects(label, _allowed_codes(label, reading, order, label_order))
     if duplicate_of:
         found.append(_defect(DefectCode.duplicate, f"already received on {duplicate_of}", None, 1))
+    if order is None and label.waybill_unread:
+        # Relabel or hold, and the fee, hang on the consignee: a person reads the waybill.
+        found = [_doubted(d, "the waybill's number could not be read") for d in found]
     return Inspection(
         defects=tuple(found),
         verdict=decide(found, consignee_known=order is not None),
@@ -182,6 +187,11 @@ def decide(defects: Sequence[Defect], *, consignee_known: bool) -> Verdict:
     if any(not d.chargeable for d in defects):
         return Verdict.needs_review
     return Verdict.relabel if consignee_known else Verdict.hold
+
+
+def _doubted(defect: Defect, why: str) -> Defect:
+    return _defect(defect.code, f"{defect.evidence} ({why})", defect.box,
+                   min(defect.confidence, DOUBT))  # fmt: skip
 
 
 def _defect(code: DefectCode, evidence: str, box: Box | None, confidence: float) -> Defect:
@@ -241,14 +251,25 @@ _DIGITISH = re.compile(r"[0-9OoQDIl|iSsBZz]+")
 def read_order_no(label: LabelFacts, *, expected: str | None = None) -> OrderNoReading | None:
     """The label's order number: a barcode (exact) before the OCR text; None if neither is there."""
     codes = [c.code for c in map(normalise, label.order_no_barcodes) if c.code]
+    field = _present(label.order_no_text)
+    printed = _digits_of(field.text) if field else None
     if codes:
         number = expected if expected in codes else codes[0]
-        box = label.order_no_text.box if label.order_no_text else None
+        box = field.box if field else None
+        if printed and printed != number and not _is_part(printed, number):
+            # A blurred Code 128 can misread and still pass its checksum; the digits printed
+            # under it disagree: which one is right is for a person to see.
+            text = f"barcode {number}, printed digits {printed}"
+            return OrderNoReading(number, DOUBT, box, "barcode", text)
         return OrderNoReading(number, 1.0, box, "barcode", number)
-    field = _present(label.order_no_text)
     if field is None:
         return None
-    return OrderNoReading(_digits_of(field.text), field.confidence, field.box, "text", field.text)
+    return OrderNoReading(printed, field.confidence, field.box, "text", field.text)
+
+
+def _is_part(printed: str, number: str) -> bool:
+    """Printed digits cut short by the reader (a line split in two) that agree with the code."""
+    return len(printed) < len(number) and printed in number
 
 
 def _digits_of(text: str) -> str | None:
@@ -315,6 +336,8 @@ def _order_defect(
     else:
         evidence = f"label order number {number} is not in the order book"
     confidence = reading.confidence
+    if reading.source == "barcode" and reading.text != number:
+        evidence += f" ({reading.text}: they disagree)"
     near = next((c for c in candidates if edit_distance(number, c) <= NEAR_EDITS), None)
     if reading.source == "text" and near is not None:
         # A misread digit or two of a real number looks just like a wrong number.

@@ -54,6 +54,10 @@ def label(*, lines: tuple[str, ...] = (), **overrides: Any) -> LabelFacts:
         "supplier_block": Field(f"{SUPPLIER} 广东省深圳市福田区华强北路1002号", 0.9),
         "waybill_tracking_no": TRACKING,
     }
+    barcodes = overrides.get("order_no_barcodes")
+    if barcodes and "order_no_text" not in overrides:
+        # The digits printed under the barcode say what the barcode says.
+        overrides["order_no_text"] = Field(f"Order No: {barcodes[0]}", 0.97, (10, 10, 300, 30))
     values.update(overrides)
     fields = [values[k] for k in ("order_no_text", "buyer_name", "address", "supplier_block")]
     own = tuple(f for f in fields if f is not None)
@@ -651,3 +655,30 @@ def test_evidence_is_capped() -> None:
     defect = only(inspect(label(lines=lines)), C.forbidden_link)
 
     assert len(defect.evidence) <= 400 and defect.evidence.endswith("…")
+
+
+def test_a_barcode_that_disagrees_with_its_printed_digits_is_doubted() -> None:
+    """A blurred Code 128 can misread and pass its checksum: no fee rests on it alone."""
+    facts = label(order_no_barcodes=(OTHER_NO,), order_no_text=Field(ORDER_NO[:-1] + "7", 0.9))
+
+    defect = only(inspect(facts, label_order=None), C.unknown_order)
+
+    assert not defect.chargeable
+    assert "they disagree" in defect.evidence and OTHER_NO in defect.evidence
+
+
+def test_printed_digits_cut_short_do_not_doubt_the_barcode() -> None:
+    facts = label(order_no_barcodes=(OTHER_NO,), order_no_text=Field(OTHER_NO[:12], 0.9))
+
+    assert only(inspect(facts, label_order=None), C.unknown_order).chargeable
+
+
+def test_an_unread_waybill_leaves_the_consignee_open_for_a_person() -> None:
+    """Relabel or hold, and the fee, hang on the consignee: a waybill that is there but could not
+    be read may name it."""
+    facts = label(order_no_barcodes=(OTHER_NO,), waybill_tracking_no=None, waybill_unread=True)
+
+    result = inspect(facts, waybill_order=None, label_order=None)
+
+    assert result.verdict is Verdict.needs_review
+    assert "could not be read" in only(result, C.unknown_order).evidence
