@@ -21,6 +21,9 @@ from api.output import (
     print_order_view,
     print_reading,
     print_resolved,
+    print_token_created,
+    print_token_revoked,
+    print_tokens,
 )
 from api.scanning import load_photo_file, read_image_file, shown_path
 from intake import db
@@ -33,6 +36,7 @@ from intake.mislabels import confirm_defect, resolve_defect
 from intake.orderbook import FileProblem, read_records
 from intake.receiving import check_station_name, receive_scan
 from intake.settings import get_settings, rules_from
+from intake.tokens import create_token, list_tokens, revoke_token
 from scanner.images import ImageRejected
 from scanner.ocr import text_reader
 from scanner.pipeline import Engine as DecodeEngine
@@ -52,6 +56,8 @@ app.add_typer(db_app, name="db")
 mislabels_app = typer.Typer(help="Mislabeled cartons and their fees.", no_args_is_help=True)
 app.add_typer(orders_app, name="orders")
 app.add_typer(mislabels_app, name="mislabels")
+tokens_app = typer.Typer(help="API tokens for the HTTP service.", no_args_is_help=True)
+app.add_typer(tokens_app, name="tokens")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="One JSON object on standard output.")]
 
@@ -211,6 +217,42 @@ def mislabels_confirm(
     print_confirmed(defect, as_json=as_json)
 
 
+@tokens_app.command("create")
+@domain_errors
+def tokens_create(
+    role: Annotated[str, typer.Option(help="station, viewer, billing or admin.")],
+    name: Annotated[str, typer.Option(help='Who holds it, e.g. "Dock 3" (1-64 characters).')],
+    as_json: JsonFlag = False,
+) -> None:
+    """Create an API token and print it, once: only its hash is stored."""
+    with open_engine() as engine, db.session_scope(engine) as session:
+        info, token = create_token(session, name=name, role=role)
+    print_token_created(info, token, as_json=as_json)
+
+
+@tokens_app.command("list")
+@domain_errors
+def tokens_list(as_json: JsonFlag = False) -> None:
+    """Every API token with its role, revoked ones too (never a secret)."""
+    settings = get_settings()
+    with open_engine() as engine, db.session_scope(engine) as session:
+        tokens = list_tokens(session)
+    print_tokens(tokens, as_json=as_json, zone=settings.zone)
+
+
+@tokens_app.command("revoke")
+@domain_errors
+def tokens_revoke(
+    token_id: Annotated[int, typer.Argument(help="The token's id (see `intake tokens list`).")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Revoke an API token: it stops working at once."""
+    settings = get_settings()
+    with open_engine() as engine, db.session_scope(engine) as session:
+        info = revoke_token(session, token_id=token_id)
+    print_token_revoked(info, as_json=as_json, zone=settings.zone)
+
+
 @app.command("scan")
 @domain_errors
 def scan(
@@ -299,6 +341,29 @@ def inspect_photos(
             print_inspection(result, as_json=as_json)
     if failed:
         raise typer.Exit(2)
+
+
+@app.command("serve")
+@domain_errors
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+) -> None:
+    """Serve the HTTP API (OpenAPI at /docs) and the station page (/station) with uvicorn."""
+    import uvicorn
+
+    with open_engine():  # a missing or old database is one clear line, before listening
+        pass
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        proxy_headers=True,
+    )
 
 
 @app.command("demo")

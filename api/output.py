@@ -17,6 +17,7 @@ from intake.importing import ImportReport
 from intake.lookup import OrderView
 from intake.models import Defect
 from intake.receiving import ScanDecision
+from intake.tokens import TokenInfo
 
 OUTCOME_STYLE = {
     "received": "bold green",
@@ -220,3 +221,57 @@ def print_inspection(result: dict[str, Any], *, as_json: bool) -> None:
             f"  {defect['code']} ({fee}, confidence {defect['confidence']:.2f}): "
             f"{escape(str(defect['evidence']))}"
         )
+
+
+def print_token_created(info: TokenInfo, token: str, *, as_json: bool) -> None:
+    """A new API token with its plain text: the only time it is ever shown."""
+    if as_json:
+        print_json({"id": info.id, "name": info.name, "role": str(info.role), "token": token})
+        return
+    out = console()
+    out.print(f"API token {info.id} ({escape(info.name)}, {info.role}) created:")
+    out.print(token, markup=False)
+    out.print("Copy it now: it cannot be shown again (only its hash is stored).")
+
+
+def print_tokens(tokens: list[TokenInfo], *, as_json: bool, zone: ZoneInfo) -> None:
+    """Every API token, without its secret (which is not stored) or its hash."""
+    if as_json:
+        print_json({"tokens": [_plain_token(t) for t in tokens]})
+        return
+    if not tokens:
+        console().print("no API tokens: create one with `intake tokens create`")
+        return
+    table = Table(box=None, pad_edge=False)
+    for title in ("id", "name", "role", "created", "revoked"):
+        table.add_column(title, no_wrap=True)
+    for t in tokens:
+        table.add_row(
+            str(t.id),
+            escape(t.name),
+            t.role,
+            local(t.created_at, zone, offset=False),
+            local(t.revoked_at, zone, offset=False),
+        )
+    console().print(table)
+
+
+def print_token_revoked(info: TokenInfo, *, as_json: bool, zone: ZoneInfo) -> None:
+    """An API token just revoked."""
+    if as_json:
+        print_json(_plain_token(info))
+        return
+    console().print(
+        f"API token {info.id} ({escape(info.name)}, {info.role}) revoked at "
+        f"{local(info.revoked_at, zone)}: it no longer works"
+    )
+
+
+def _plain_token(info: TokenInfo) -> dict[str, object]:
+    return {
+        "id": info.id,
+        "name": info.name,
+        "role": str(info.role),
+        "created_at": info.created_at.isoformat(),
+        "revoked_at": info.revoked_at.isoformat() if info.revoked_at else None,
+    }

@@ -52,7 +52,9 @@ def load_photo_file(path: Path, *, max_bytes: int, max_pixels: int) -> tuple[byt
             # A pipe or a device would be read without end, or block the station.
             raise ImageRejected("not a regular file (a pipe, socket or device)")
         if info.st_size > max_bytes:
-            raise ImageRejected(f"file is {info.st_size:,} bytes, over the limit of {max_bytes:,}")
+            raise ImageRejected(
+                f"file is {info.st_size:,} bytes, over the limit of {max_bytes:,}", "too_large"
+            )
         with path.open("rb") as stream:
             data = stream.read(max_bytes + 1)  # the file may grow after stat()
     except FileNotFoundError as exc:
@@ -62,7 +64,7 @@ def load_photo_file(path: Path, *, max_bytes: int, max_pixels: int) -> tuple[byt
     except OSError as exc:  # a symlink loop, a name too long, a file used as a folder...
         raise ImageRejected(f"cannot open it: {exc.strerror or exc}") from exc
     if len(data) > max_bytes:
-        raise ImageRejected(f"file is over the limit of {max_bytes:,} bytes")
+        raise ImageRejected(f"file is over the limit of {max_bytes:,} bytes", "too_large")
     return data, load_image(data, max_pixels=max_pixels)
 
 

@@ -6,9 +6,18 @@ from typing import Any
 
 from sqlmodel import Session, col, or_, select
 
-from intake.errors import NotFound
+from intake.errors import InvalidInput, NotFound
 from intake.fees import money
-from intake.models import Carton, Defect, Inspection, Order, ScanEvent, Supplier, Waybill
+from intake.models import (
+    Carton,
+    Defect,
+    Inspection,
+    Order,
+    OrderStatus,
+    ScanEvent,
+    Supplier,
+    Waybill,
+)
 from intake.sla import Rules, SlaFlags, evaluate
 
 
@@ -115,3 +124,47 @@ def get_order_view(session: Session, *, order_no: str, rules: Rules) -> OrderVie
         sla,
         list(inspections),
     )
+
+
+MAX_PAGE = 500
+
+
+@dataclass(frozen=True, slots=True)
+class OrderPage:
+    """One page of orders, in order-number order, and where the next page starts."""
+
+    orders: list[Order]
+    next_after: str | None  # pass as `after` for the next page; None on the last page
+
+
+def list_orders(
+    session: Session,
+    *,
+    status: str | None = None,
+    supplier_id: str | None = None,
+    received_from: datetime | None = None,
+    received_to: datetime | None = None,
+    after: str | None = None,
+    limit: int = 100,
+) -> OrderPage:
+    """Orders matching the filters, a page at a time (keyset on the order number: stable while
+    orders are added, and as quick on page 10,000 as on page 1)."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(f"limit must be 1 to {MAX_PAGE}, not {limit}")
+    if status is not None and status not in set(OrderStatus):
+        raise InvalidInput(f"unknown status {status!r}: {', '.join(OrderStatus)}")
+    query = select(Order).order_by(col(Order.order_no)).limit(limit + 1)
+    if status is not None:
+        query = query.where(Order.status == status)
+    if supplier_id is not None:
+        query = query.where(Order.supplier_id == supplier_id)
+    if received_from is not None:
+        query = query.where(col(Order.received_at) >= received_from)
+    if received_to is not None:
+        query = query.where(col(Order.received_at) < received_to)
+    if after is not None:
+        query = query.where(col(Order.order_no) > after)
+    rows = list(session.exec(query).all())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return OrderPage(rows, rows[-1].order_no if more and rows else None)

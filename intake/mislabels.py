@@ -1,15 +1,20 @@
 """Recording a carton's mislabel defects with their fees, and closing them once dealt with."""
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlmodel import Session
+import sqlalchemy as sa
+from sqlmodel import Session, col
 
 from intake.errors import InvalidInput, NotFound
-from intake.fees import Action, FeeSchedule
+from intake.fees import Action, FeeSchedule, money
 from intake.labelrules import Defect as FoundDefect
-from intake.models import Carton, Defect, DefectState, Inspection, utcnow
+from intake.lookup import MAX_PAGE
+from intake.models import Carton, Defect, DefectState, Inspection, Order, Supplier, utcnow
 from intake.receiving import check_station_name
 
 # A defect found on evidence too weak to charge: a person looks at the photo, then waives it or
@@ -132,3 +137,87 @@ def confirm_defect(
     session.add(defect)
     session.flush()
     return defect
+
+
+@dataclass(frozen=True, slots=True)
+class MislabelRow:
+    """One mislabel defect with the carton, order and supplier it is charged to."""
+
+    defect: Defect
+    carton: Carton
+    order_no: str | None
+    supplier_id: str | None
+    supplier_name: str | None
+    photo_sha256: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly, timestamps ISO 8601 UTC, the fee exact."""
+        d = self.defect
+        return {
+            "id": d.id,
+            "code": d.code,
+            "state": d.state,
+            "evidence": d.detail,
+            "box": d.box,
+            "confidence": d.confidence,
+            "action": d.action,
+            "fee": money(d.fee_amount),
+            "currency": d.fee_currency,
+            "fee_schedule_version": d.fee_schedule_version,
+            "found_at": d.created_at.isoformat(),
+            "resolved_by": d.resolved_by,
+            "resolved_at": d.resolved_at.isoformat() if d.resolved_at else None,
+            "carton_id": self.carton.id,
+            "carton_code": self.carton.code,
+            "station": self.carton.station,
+            "operator": self.carton.operator,
+            "order_no": self.order_no,
+            "supplier_id": self.supplier_id,
+            "supplier_name": self.supplier_name,
+            "photo": self.photo_sha256,
+        }
+
+
+def list_mislabels(
+    session: Session,
+    *,
+    day: date,
+    zone: ZoneInfo,
+    supplier_id: str | None = None,
+    state: str | None = None,
+    after_id: int = 0,
+    limit: int = 100,
+) -> list[MislabelRow]:
+    """The defects found on one local day of the warehouse, oldest first, a page at a time."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(f"limit must be 1 to {MAX_PAGE}, not {limit}")
+    if state is not None and state not in set(DefectState):
+        raise InvalidInput(f"unknown state {state!r}: {', '.join(DefectState)}")
+    start = datetime.combine(day, time(0), zone)
+    end = datetime.combine(day + timedelta(days=1), time(0), zone)
+    # A second carton under a copy of a label is held without the order: its inspection names it.
+    order_no = sa.func.coalesce(Carton.order_no, Inspection.order_no)
+    query = (
+        sa.select(
+            Defect,
+            Carton,
+            order_no,
+            col(Supplier.supplier_id),
+            col(Supplier.name),
+            col(Inspection.photo_sha256),
+        )
+        .join(Carton, col(Carton.id) == Defect.carton_id)
+        .outerjoin(Inspection, col(Inspection.id) == Defect.inspection_id)
+        .outerjoin(Order, col(Order.order_no) == order_no)
+        .outerjoin(Supplier, col(Supplier.supplier_id) == Order.supplier_id)
+        .where(col(Defect.created_at) >= start.astimezone(UTC))
+        .where(col(Defect.created_at) < end.astimezone(UTC))
+        .where(col(Defect.id) > after_id)
+        .order_by(col(Defect.id))
+        .limit(limit)
+    )
+    if supplier_id is not None:
+        query = query.where(col(Supplier.supplier_id) == supplier_id)
+    if state is not None:
+        query = query.where(col(Defect.state) == state)
+    return [MislabelRow(*row) for row in session.execute(query).all()]

@@ -222,3 +222,16 @@ class Inspection(SQLModel, table=True):
     tracking_no: str | None = Field(default=None, max_length=40)  # as read on the waybill
     # The label's fields as read (text, confidence, box): the evidence behind each decision.
     reading: dict[str, Any] = Field(default_factory=dict, sa_column=sa.Column(sa.JSON))
+
+
+class ApiToken(SQLModel, table=True):
+    """A token for the HTTP API: its name and role, and only the SHA-256 of its secret."""
+
+    __tablename__ = "api_tokens"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64)
+    role: str = Field(max_length=16)  # tokens.Role
+    secret_sha256: str = Field(max_length=64)
+    created_at: datetime = _ts()
+    revoked_at: datetime | None = _ts(nullable=True)

@@ -24,7 +24,12 @@ Image.MAX_IMAGE_PIXELS = None
 
 
 class ImageRejected(ValueError):
-    """Bytes that cannot be used as a photo; the message says why, for the user."""
+    """Bytes that cannot be used as a photo; the message says why, for the user, and `kind` what
+    sort of problem it is: "not_image", "too_large", "damaged" or "unusable" (no such file...)."""
+
+    def __init__(self, message: str, kind: str = "unusable") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,13 +49,15 @@ class LoadedImage:
 def load_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> LoadedImage:
     """Decode PNG, JPEG, WebP, BMP or TIFF bytes, honouring EXIF orientation, within a pixel cap."""
     if not data:
-        raise ImageRejected("empty file (0 bytes)")
+        raise ImageRejected("empty file (0 bytes)", "damaged")
     image = _open(data)
     _check_size(image, max_pixels)
     try:
         image.load()
     except (OSError, SyntaxError, ValueError) as exc:
-        raise ImageRejected(f"damaged or truncated {image.format} image ({exc})") from exc
+        raise ImageRejected(
+            f"damaged or truncated {image.format} image ({exc})", "damaged"
+        ) from exc
     upright = ImageOps.exif_transpose(image)
     exif_rotated = upright.size != image.size or image.getexif().get(0x0112, 1) != 1
     return LoadedImage(_to_bgr(upright), ACCEPTED_FORMATS[str(image.format)], exif_rotated)
@@ -60,12 +67,15 @@ def _open(data: bytes) -> Image.Image:
     try:
         image = Image.open(io.BytesIO(data))
     except UnidentifiedImageError as exc:
-        raise ImageRejected("not an image (PNG, JPEG, WebP, BMP or TIFF expected)") from exc
+        raise ImageRejected(
+            "not an image (PNG, JPEG, WebP, BMP or TIFF expected)", "not_image"
+        ) from exc
     except (OSError, SyntaxError, ValueError) as exc:
-        raise ImageRejected(f"unreadable image header ({exc})") from exc
+        raise ImageRejected(f"unreadable image header ({exc})", "damaged") from exc
     if image.format not in ACCEPTED_FORMATS:
         raise ImageRejected(
-            f"{image.format} images are not accepted (PNG, JPEG, WebP, BMP or TIFF expected)"
+            f"{image.format} images are not accepted (PNG, JPEG, WebP, BMP or TIFF expected)",
+            "not_image",
         )
     return image
 
@@ -74,10 +84,11 @@ def _check_size(image: Image.Image, max_pixels: int) -> None:
     # Checked on the header, before any pixel is decoded: a small file can claim a huge image.
     width, height = image.size
     if width < 1 or height < 1:
-        raise ImageRejected(f"image has no pixels ({width}×{height})")
+        raise ImageRejected(f"image has no pixels ({width}×{height})", "damaged")
     if width * height > max_pixels:
         raise ImageRejected(
-            f"image is {width}×{height} pixels, over the limit of {max_pixels:,} pixels"
+            f"image is {width}×{height} pixels, over the limit of {max_pixels:,} pixels",
+            "too_large",
         )
 
 

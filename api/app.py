@@ -1,0 +1,199 @@
+"""The HTTP service: FastAPI app, its database engine, errors as JSON, authentication by token.
+
+Built by `create_app()`; `intake serve` runs it under uvicorn. The engine is made in the lifespan,
+never at import. Each request gets one session that commits when the handler returns and rolls
+back on any error. Every route but /healthz (and the station page's static shell, which holds no
+data) needs a bearer token whose role allows it (`intake tokens create`).
+"""
+
+import logging
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.metrics import Metrics
+from intake import db
+from intake.errors import (
+    DatabaseNotReady,
+    ImportRejected,
+    IntakeError,
+    InvalidInput,
+    NotFound,
+)
+from intake.settings import Settings, get_settings
+from intake.tokens import Permission, TokenInfo, authenticate
+from scanner.images import ImageRejected
+
+log = logging.getLogger("intake.api")
+
+# What each kind of problem answers: status and a stable code a client can act on.
+_IMAGE_STATUS = {"not_image": 415, "too_large": 413, "damaged": 422, "unusable": 422}
+
+
+class ApiError(Exception):
+    """An error the API answers with a status, a stable code and a human detail."""
+
+    def __init__(self, status: int, error: str, detail: str, headers: dict[str, str] | None = None):
+        super().__init__(detail)
+        self.status, self.error, self.detail, self.headers = status, error, detail, headers
+
+
+def error_body(error: str, detail: Any) -> dict[str, Any]:
+    """The JSON every error answers with."""
+    return {"error": error, "detail": detail}
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The app on the configured database (checked at start: `intake db upgrade` first)."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = db.create_db_engine(settings.effective_database_url)
+        db.check_schema(engine)
+        app.state.engine = engine
+        # The OCR models take seconds to load: load them now, beside serving, not on the first
+        # photo a station sends.
+        threading.Thread(target=_warm_up, args=(settings,), daemon=True).start()
+        try:
+            yield
+        finally:
+            engine.dispose()
+
+    app = FastAPI(
+        title="Parcel intake station",
+        version="1.0",
+        description="Receiving cartons, checking their labels, looking orders up.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.metrics = Metrics()
+    _install_error_handlers(app)
+    app.middleware("http")(app.state.metrics.middleware)
+    from api import routes, station
+
+    app.include_router(routes.router)
+    app.include_router(station.router)
+    return app
+
+
+def _warm_up(settings: Settings) -> None:
+    from api.inspecting import ocr_threads
+    from scanner.ocr import text_reader
+
+    try:
+        text_reader(ocr_threads(settings))
+    except Exception:  # the first photo will try again and report it
+        log.exception("could not load the OCR models")
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    def answer(
+        status: int, error: str, detail: Any, headers: dict[str, str] | None = None
+    ) -> JSONResponse:
+        return JSONResponse(error_body(error, detail), status_code=status, headers=headers)
+
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return answer(exc.status, exc.error, exc.detail, exc.headers)
+
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, exc: NotFound) -> JSONResponse:
+        return answer(404, "not_found", str(exc))
+
+    @app.exception_handler(ImportRejected)
+    async def import_rejected(request: Request, exc: ImportRejected) -> JSONResponse:
+        problems = [str(p) for p in exc.problems[:100]]
+        return answer(422, "import_rejected", {"message": str(exc), "problems": problems})
+
+    @app.exception_handler(InvalidInput)
+    async def invalid(request: Request, exc: InvalidInput) -> JSONResponse:
+        return answer(422, "invalid_input", str(exc))
+
+    @app.exception_handler(DatabaseNotReady)
+    async def not_ready(request: Request, exc: DatabaseNotReady) -> JSONResponse:
+        return answer(503, "database_not_ready", str(exc))
+
+    @app.exception_handler(IntakeError)
+    async def intake_error(request: Request, exc: IntakeError) -> JSONResponse:
+        return answer(422, "invalid_input", str(exc))
+
+    @app.exception_handler(ImageRejected)
+    async def image_rejected(request: Request, exc: ImageRejected) -> JSONResponse:
+        status = _IMAGE_STATUS.get(exc.kind, 422)
+        return answer(status, f"image_{exc.kind}", str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [
+            {"field": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg", "")}
+            for e in exc.errors()[:20]
+        ]
+        return answer(422, "invalid_request", problems)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codes = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+        return answer(exc.status_code, codes.get(exc.status_code, "http_error"), exc.detail)
+
+
+# --- dependencies --------------------------------------------------------------------------------
+
+
+def get_settings_dep(request: Request) -> Settings:
+    """The app's settings."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_engine(request: Request) -> Engine:
+    """The app's database engine."""
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Session]:
+    """One unit of work per request: committed when the handler returns, else rolled back."""
+    with db.session_scope(engine) as session:
+        yield session
+
+
+def _bearer(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401, "unauthorized", "a bearer token is needed (Authorization: Bearer …)",
+                       {"WWW-Authenticate": "Bearer"})  # fmt: skip
+    return token.strip()
+
+
+def require(permission: Permission) -> Callable[..., TokenInfo]:
+    """A dependency that lets through only tokens whose role has the permission."""
+
+    def check(request: Request, engine: Annotated[Engine, Depends(get_engine)]) -> TokenInfo:
+        token = _bearer(request)
+        # Its own short session: a refused request must not hold the request's transaction.
+        with Session(engine) as session:
+            who = authenticate(session, token=token)
+        if who is None:
+            raise ApiError(401, "unauthorized", "unknown or revoked token",
+                           {"WWW-Authenticate": "Bearer"})  # fmt: skip
+        if not who.may(permission):
+            raise ApiError(403, "forbidden",
+                           f"a {who.role} token may not do this (needs {permission})")  # fmt: skip
+        request.state.token_name = who.name
+        return who
+
+    return check
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]

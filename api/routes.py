@@ -1,0 +1,225 @@
+"""The HTTP routes: parse, call one intake (or scanner) function, answer. No rules live here."""
+
+import io
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from api.app import ApiError, SessionDep, SettingsDep, get_engine, require
+from api.inspecting import PhotoRequest, inspect_photo
+from intake.importing import import_orders
+from intake.lookup import get_order_view, list_orders
+from intake.mislabels import list_mislabels, resolve_defect
+from intake.orderbook import FileProblem, read_records
+from intake.photos import PhotoStore, get_photo
+from intake.receiving import receive_scan
+from intake.settings import rules_from
+from intake.tokens import Permission, TokenInfo
+from scanner.images import load_image
+
+router = APIRouter()
+
+Scanner = Annotated[TokenInfo, Depends(require(Permission.scan))]
+Viewer = Annotated[TokenInfo, Depends(require(Permission.look_up))]
+Billing = Annotated[TokenInfo, Depends(require(Permission.bill))]
+Admin = Annotated[TokenInfo, Depends(require(Permission.import_orders))]
+
+# A scanned code longer than this is not read at all (receive_scan refuses anything over 128
+# characters as a code but journals it, escaped and capped: this only bounds the request).
+_MAX_SCAN_TEXT = 20_000
+_MAX_IMPORT_BYTES = 512 * 1024 * 1024
+
+
+class ScanIn(BaseModel):
+    """A code from a handheld scanner or the station page's camera."""
+
+    code: str = Field(max_length=_MAX_SCAN_TEXT, description="The code as the scanner sent it.")
+    operator: str = Field(min_length=1, max_length=64, description="Who is scanning.")
+    station: str | None = Field(
+        default=None, max_length=64, description="Station id; default: the token's name."
+    )
+
+
+class ResolveIn(BaseModel):
+    """How a mislabel defect was dealt with."""
+
+    resolution: str = Field(description="relabeled, returned, disposed or waived")
+    by: str = Field(min_length=1, max_length=64, description="Who dealt with the carton.")
+
+
+@router.get("/healthz", tags=["service"])
+def healthz(engine: Annotated[Engine, Depends(get_engine)]) -> dict[str, str]:
+    """Whether the service and its database answer (no token needed, no data given)."""
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+    return {"status": "ok", "database": "ok"}
+
+
+@router.get("/metrics", tags=["service"])
+def metrics(request: Request, who: Viewer) -> Response:
+    """Prometheus metrics: scans by outcome, photo reading and request latency."""
+    body = request.app.state.metrics.render()
+    return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+@router.post("/scans", tags=["scanning"])
+def post_scan(scan: ScanIn, who: Scanner, session: SessionDep, settings: SettingsDep,
+              request: Request) -> dict[str, Any]:  # fmt: skip
+    """Receive the carton behind one scanned code: received, already_received, unknown or
+    invalid, with the order, its carton count and SLA flags."""
+    decision = receive_scan(
+        session,
+        raw_code=scan.code,
+        station=scan.station or who.name,
+        operator=scan.operator,
+        rules=rules_from(settings),
+    )
+    request.app.state.metrics.scans.labels(str(decision.outcome)).inc()
+    return decision.as_dict()
+
+
+@router.post("/scans/photo", tags=["scanning"])
+def post_scan_photo(
+    request: Request,
+    who: Scanner,
+    settings: SettingsDep,
+    engine: Annotated[Engine, Depends(get_engine)],
+    photo: Annotated[UploadFile, File(description="A photo of the carton: JPEG, PNG, WebP...")],
+    operator: Annotated[str, Form(min_length=1, max_length=64)],
+    station: Annotated[str | None, Form(max_length=64)] = None,
+    dry_run: Annotated[bool, Form()] = False,
+) -> dict[str, Any]:
+    """Receive the photographed carton, check its label and record its defects: the decision,
+    the defects with their fees, the verdict and the stored evidence photo's id."""
+    data = photo.file.read(settings.max_image_bytes + 1)
+    if len(data) > settings.max_image_bytes:
+        limit = settings.max_image_bytes
+        raise ApiError(413, "image_too_large", f"the photo is over the limit of {limit:,} bytes")
+    image = load_image(data, max_pixels=settings.max_image_pixels)
+    metrics = request.app.state.metrics
+    result = inspect_photo(
+        data,
+        image,
+        file=photo.filename or "photo",
+        engine=engine,
+        settings=settings,
+        request=PhotoRequest(station or who.name, operator, dry_run),
+    )
+    timings: dict[str, float] = result["timings_ms"]  # type: ignore[assignment]
+    for stage, ms in timings.items():
+        metrics.decode_seconds.labels(stage).observe(ms / 1000)
+    metrics.inspections.labels(result["verdict"]).inc()
+    metrics.scans.labels(result["outcome"]).inc()
+    return result
+
+
+@router.get("/orders/{order_no}", tags=["orders"])
+def get_order(order_no: str, who: Viewer, session: SessionDep,
+              settings: SettingsDep) -> dict[str, Any]:  # fmt: skip
+    """The order: status, cartons, every scan, inspections, defects with state and fee, SLA."""
+    return get_order_view(session, order_no=order_no, rules=rules_from(settings)).as_dict()
+
+
+@router.get("/orders", tags=["orders"])
+def get_orders(
+    who: Viewer,
+    session: SessionDep,
+    status: str | None = None,
+    supplier: str | None = None,
+    received_from: datetime | None = None,
+    received_to: datetime | None = None,
+    after: Annotated[str | None, Query(max_length=32)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict[str, Any]:
+    """Orders by status, supplier and time received, a page at a time: pass `next_after` back
+    as `after` for the next page."""
+    for name, value in (("received_from", received_from), ("received_to", received_to)):
+        if value is not None and value.tzinfo is None:
+            raise ApiError(422, "invalid_input", f"{name} needs a UTC offset (…Z or +08:00)")
+    page = list_orders(session, status=status, supplier_id=supplier, received_from=received_from,
+                       received_to=received_to, after=after, limit=limit)  # fmt: skip
+    return {
+        "orders": [_order_summary(o) for o in page.orders],
+        "next_after": page.next_after,
+    }
+
+
+def _order_summary(order: Any) -> dict[str, Any]:
+    return {
+        "order_no": order.order_no,
+        "status": order.status,
+        "supplier_id": order.supplier_id,
+        "packages": order.packages,
+        "buyer_country": order.buyer_country,
+        "ordered_at": order.ordered_at.isoformat(),
+        "received_at": order.received_at.isoformat() if order.received_at else None,
+    }
+
+
+@router.post("/orders/import", tags=["orders"])
+def post_orders_import(
+    who: Admin,
+    session: SessionDep,
+    file: Annotated[UploadFile, File(description="Order-book export: CSV or JSON Lines, UTF-8.")],
+) -> dict[str, Any]:
+    """Import (upsert by order number) an order-book file; a file with a bad row is refused
+    whole (422 with every problem), and nothing of it is written."""
+    data = file.file.read(_MAX_IMPORT_BYTES + 1)
+    if len(data) > _MAX_IMPORT_BYTES:
+        raise ApiError(413, "too_large", f"the file is over {_MAX_IMPORT_BYTES:,} bytes")
+    try:
+        report = import_orders(session, records=read_records(io.BytesIO(data),
+                                                             name=file.filename or ""))  # fmt: skip
+    except FileProblem as exc:
+        raise ApiError(422, "import_rejected", f"{exc.problem}; nothing was imported") from exc
+    return report.as_dict()
+
+
+@router.get("/mislabels", tags=["mislabels"])
+def get_mislabels(
+    who: Billing,
+    session: SessionDep,
+    settings: SettingsDep,
+    day: Annotated[date, Query(alias="date", description="The warehouse's local day")],
+    supplier: str | None = None,
+    state: str | None = None,
+    after_id: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict[str, Any]:
+    """The mislabel defects found on one local day, oldest first, a page at a time."""
+    rows = list_mislabels(session, day=day, zone=settings.zone, supplier_id=supplier,
+                          state=state, after_id=after_id, limit=limit)  # fmt: skip
+    return {
+        "date": day.isoformat(),
+        "mislabels": [r.as_dict() for r in rows],
+        "next_after_id": rows[-1].defect.id if len(rows) == limit else None,
+    }
+
+
+@router.post("/mislabels/{defect_id}/resolve", tags=["mislabels"])
+def post_resolve(defect_id: int, body: ResolveIn, who: Billing,
+                 session: SessionDep) -> dict[str, Any]:  # fmt: skip
+    """Close an open defect as relabeled, returned, disposed or waived, with who and when."""
+    defect = resolve_defect(session, defect_id=defect_id, resolution=body.resolution, by=body.by)
+    return {
+        "id": defect.id,
+        "code": defect.code,
+        "state": defect.state,
+        "resolved_by": defect.resolved_by,
+        "resolved_at": defect.resolved_at.isoformat() if defect.resolved_at else None,
+    }
+
+
+@router.get("/photos/{photo_id}", tags=["mislabels"], response_class=Response)
+def get_photo_file(photo_id: str, who: Viewer, session: SessionDep,
+                   settings: SettingsDep) -> Response:  # fmt: skip
+    """An evidence photo, by the id an inspection gave (its SHA-256)."""
+    photo, data = get_photo(session, store=PhotoStore(settings.effective_photo_dir),
+                            sha256=photo_id)  # fmt: skip
+    return Response(data, media_type=photo.media_type,
+                    headers={"Cache-Control": "private, max-age=86400"})  # fmt: skip

@@ -1,0 +1,44 @@
+"""The station page (/station) and what it calls besides /scans: reading codes off camera frames."""
+
+from importlib import resources
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Request, UploadFile
+from fastapi.responses import HTMLResponse
+
+from api.app import ApiError, SettingsDep, require
+from api.scanning import parcel_check
+from intake.tokens import Permission, TokenInfo
+from scanner.images import load_image
+from scanner.pipeline import decode
+
+router = APIRouter()
+Scanner = Annotated[TokenInfo, Depends(require(Permission.scan))]
+
+
+@router.get("/station", response_class=HTMLResponse, include_in_schema=False)
+def station_page() -> HTMLResponse:
+    """The station's page: only its code (it holds no data; everything it shows needs a token)."""
+    page = resources.files("api") / "static" / "station.html"
+    return HTMLResponse(page.read_text(encoding="utf-8"), headers={"Cache-Control": "no-cache"})
+
+
+@router.post("/frames", tags=["scanning"])
+def post_frame(
+    request: Request,
+    who: Scanner,
+    settings: SettingsDep,
+    frame: Annotated[UploadFile, File(description="One camera frame, JPEG or PNG.")],
+) -> dict[str, Any]:
+    """The codes on one camera frame, with their corners, within the video time budget. Nothing
+    is recorded: the page confirms a code on two frames, then sends it to /scans."""
+    data = frame.file.read(settings.max_image_bytes + 1)
+    if len(data) > settings.max_image_bytes:
+        limit = settings.max_image_bytes
+        raise ApiError(413, "image_too_large", f"the frame is over the limit of {limit:,} bytes")
+    image = load_image(data, max_pixels=settings.max_image_pixels)
+    budget = settings.frame_budget_ms or None
+    with request.app.state.metrics.decode_seconds.labels("frame").time():
+        codes = decode(image.pixels, check=parcel_check, budget_ms=budget)
+    height, width = image.pixels.shape[:2]
+    return {"width": width, "height": height, "barcodes": [c.as_dict() for c in codes]}
