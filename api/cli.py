@@ -366,6 +366,49 @@ def serve(
     )
 
 
+@app.command("station")
+@domain_errors
+def station(
+    camera: Annotated[str, typer.Option(help="Camera index (0), video file or stream URL.")],
+    server: Annotated[str, typer.Option(help="The intake service, e.g. http://10.0.0.5:8000.")],
+    token: Annotated[str, typer.Option(envvar="INTAKE_STATION_TOKEN", help="A station token.")],
+    operator: Annotated[str, typer.Option(help="Who is scanning.")],
+    station_name: Annotated[
+        str | None, typer.Option("--station", help="Station id (default: the token's name).")
+    ] = None,
+    window: Annotated[bool, typer.Option(help="Show the camera and verdicts in a window.")] = True,
+    queue: Annotated[
+        Path | None, typer.Option(help="Offline queue file (default: DATA_DIR/station-queue.db).")
+    ] = None,
+) -> None:
+    """The desktop station: read codes from a camera, send each carton with its evidence frame;
+    while the server is away, keep scans in a local queue and send them, in order, when it is
+    back. A video file runs to its end and waits for the queue; exit status 2 if scans are left."""
+    from api.desktop import StationConfig, run_station
+    from scanner.frames import parse_source
+
+    settings = get_settings()
+    check_station_name(operator, "operator")
+    if not server.startswith(("http://", "https://")):
+        fail(f"--server must be an http:// or https:// URL, not {server!r}")
+    if not camera.isdigit() and "://" not in camera and not Path(camera).is_file():
+        fail(f"--camera {camera!r}: no such video file (a camera is a number, a stream a URL)")
+    config = StationConfig(
+        source=parse_source(camera),
+        server=server.rstrip("/"),
+        token=token,
+        operator=operator,
+        station=check_station_name(station_name, "station") if station_name else None,
+        queue=queue or settings.data_dir / "station-queue.db",
+        window=window,
+        confirm_frames=settings.confirm_frames,
+        hold_off_seconds=settings.hold_off_seconds,
+        budget_ms=settings.frame_budget_ms or None,
+        say=lambda line: typer.echo(line),
+    )
+    raise typer.Exit(run_station(config))
+
+
 @app.command("demo")
 @domain_errors
 def demo(

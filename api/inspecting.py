@@ -84,6 +84,8 @@ class PhotoRequest:
     station: str
     operator: str
     dry_run: bool = False
+    scanned_code: str | None = None  # what the station's camera read on the carton
+    idempotency_key: str | None = None
 
 
 def inspect_photo(
@@ -116,6 +118,8 @@ def inspect_photo(
                 operator=request.operator,
                 rules=rules_from(settings),
                 schedule=load_fee_schedule(settings.fee_schedule_file),
+                scanned_code=request.scanned_code,
+                idempotency_key=request.idempotency_key,
             )
             # Read out before a dry run's rollback takes the rows away.
             answer = _as_json(file, result, facts, reading, started, dry_run=request.dry_run)
@@ -148,6 +152,7 @@ def _as_json(
     return {
         "file": file,
         "outcome": str(decision.outcome),
+        "replayed": decision.replayed,
         "order_no": result.inspection.order_no or decision.order_no,
         "carton_id": None if dry_run else result.carton_id,
         "inspection_id": None if dry_run else result.inspection_id,

@@ -4,7 +4,7 @@ import io
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy import text
@@ -68,16 +68,25 @@ def metrics(request: Request, who: Viewer) -> Response:
 
 
 @router.post("/scans", tags=["scanning"])
-def post_scan(scan: ScanIn, who: Scanner, session: SessionDep, settings: SettingsDep,
-              request: Request) -> dict[str, Any]:  # fmt: skip
+def post_scan(
+    scan: ScanIn,
+    who: Scanner,
+    session: SessionDep,
+    settings: SettingsDep,
+    request: Request,
+    idempotency_key: Annotated[str | None, Header(max_length=64)] = None,
+) -> dict[str, Any]:
     """Receive the carton behind one scanned code: received, already_received, unknown or
-    invalid, with the order, its carton count and SLA flags."""
+    invalid, with the order, its carton count and SLA flags. A scan sent again with the same
+    `Idempotency-Key` header (a station replaying its queue) gets its first answer back
+    (`"replayed": true`) and is recorded once."""
     decision = receive_scan(
         session,
         raw_code=scan.code,
         station=scan.station or who.name,
         operator=scan.operator,
         rules=rules_from(settings),
+        idempotency_key=idempotency_key,
     )
     request.app.state.metrics.scans.labels(str(decision.outcome)).inc()
     return decision.as_dict()
@@ -93,9 +102,12 @@ def post_scan_photo(
     operator: Annotated[str, Form(min_length=1, max_length=64)],
     station: Annotated[str | None, Form(max_length=64)] = None,
     dry_run: Annotated[bool, Form()] = False,
+    code: Annotated[str | None, Form(max_length=128)] = None,
+    idempotency_key: Annotated[str | None, Header(max_length=64)] = None,
 ) -> dict[str, Any]:
     """Receive the photographed carton, check its label and record its defects: the decision,
-    the defects with their fees, the verdict and the stored evidence photo's id."""
+    the defects with their fees, the verdict and the stored evidence photo's id. `code` is the
+    code the station read on the carton, if it read one (else the photo's waybill decides)."""
     data = photo.file.read(settings.max_image_bytes + 1)
     if len(data) > settings.max_image_bytes:
         limit = settings.max_image_bytes
@@ -108,7 +120,7 @@ def post_scan_photo(
         file=photo.filename or "photo",
         engine=engine,
         settings=settings,
-        request=PhotoRequest(station or who.name, operator, dry_run),
+        request=PhotoRequest(station or who.name, operator, dry_run, code, idempotency_key),
     )
     timings: dict[str, float] = result["timings_ms"]  # type: ignore[assignment]
     for stage, ms in timings.items():

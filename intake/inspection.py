@@ -143,8 +143,15 @@ def inspect_carton(
     rules: Rules,
     schedule: FeeSchedule,
     at: datetime | None = None,
+    scanned_code: str | None = None,
+    idempotency_key: str | None = None,
 ) -> CartonInspection:
-    """Receive the carton of one photo, check its label and record what was found."""
+    """Receive the carton of one photo, check its label and record what was found.
+
+    `scanned_code` is the code the station's camera confirmed on the carton (it identifies the
+    carton even when the photo sent along is too blurred to decode); `idempotency_key` makes a
+    photo the station sends again (its offline queue replaying) one receipt and one inspection.
+    """
     at = at or utcnow()
     station = check_station_name(station, "station")
     operator = check_station_name(operator, "operator")
@@ -159,10 +166,9 @@ def inspect_carton(
     label_number = reading.number if reading else None
     label_order = order_facts(session, label_number) if label_number else None
     near = near_orders(session, label_number) if label_number and label_order is None else []
-    code = facts.waybill.tracking_no or label_number or _photo_code(photo_id, at)
-    decision = receive_scan(
-        session, raw_code=code, station=station, operator=operator, rules=rules, now=at
-    )
+    code = scanned_code or facts.waybill.tracking_no or label_number or _photo_code(photo_id, at)
+    decision = receive_scan(session, raw_code=code, station=station, operator=operator,
+                            rules=rules, now=at, idempotency_key=idempotency_key)  # fmt: skip
     carton_id, duplicate_of = _the_carton(
         session, decision, code, label_order, station=station, operator=operator, rules=rules, at=at
     )

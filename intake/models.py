@@ -141,6 +141,10 @@ class ScanEvent(SQLModel, table=True):
     """Every scan, whatever its outcome: the append-only journal of the stations."""
 
     __tablename__ = "scan_events"
+    # A station that resends a scan (its offline queue replaying) sends the same key: one event.
+    __table_args__ = (
+        sa.UniqueConstraint("station", "idempotency_key", name="uq_scan_events_station_key"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     scanned_at: datetime = _ts(index=True)
@@ -156,6 +160,7 @@ class ScanEvent(SQLModel, table=True):
     )
     carton_id: int | None = Field(default=None, foreign_key="cartons.id", index=True)
     message: str = Field(default="", max_length=300)
+    idempotency_key: str | None = Field(default=None, max_length=64)
 
 
 class DefectState(StrEnum):

@@ -1,5 +1,6 @@
 """Receiving a carton from one scan: the decision every station, the CLI and the API share."""
 
+import re
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -60,6 +61,10 @@ _CARTONS_OF = _CARTON_FACTS.where(
     sa.or_(_CARTONS.c.code == sa.bindparam("key"), _CARTONS.c.order_no == sa.bindparam("order_no"))
 )
 _CARTON_BY_CODE = _CARTON_FACTS.where(_CARTONS.c.code == sa.bindparam("code"))
+_SCAN_BY_KEY = sa.select(_SCANS).where(
+    _SCANS.c.station == sa.bindparam("station"),
+    _SCANS.c.idempotency_key == sa.bindparam("key"),
+)
 _SET_ORDER_STATUS = sa.update(_ORDERS).where(_ORDERS.c.order_no == sa.bindparam("order_to_set"))
 _NEW_CARTON = sa.insert(_CARTONS)
 _NEW_SCAN = sa.insert(_SCANS)
@@ -100,6 +105,7 @@ class _Scan:
     station: str
     operator: str
     rules: Rules
+    idempotency_key: str | None = None
 
     @property
     def code(self) -> str:
@@ -135,6 +141,7 @@ class ScanDecision:
     first_received_at: datetime | None = None
     first_received_station: str | None = None
     sla: SlaFlags | None = None
+    replayed: bool = False  # the station sent this scan before: its first decision, again
 
     def as_dict(self) -> dict[str, object]:
         """The decision as JSON-friendly data (timestamps in ISO 8601 UTC)."""
@@ -159,7 +166,13 @@ def check_station_name(value: str, what: str) -> str:
 
 
 def _start(
-    session: Session, raw: str, station: str, operator: str, rules: Rules, at: datetime | None
+    session: Session,
+    raw: str,
+    station: str,
+    operator: str,
+    rules: Rules,
+    at: datetime | None,
+    idempotency_key: str | None = None,
 ) -> _Scan:
     return _Scan(
         session=session,
@@ -168,7 +181,20 @@ def _start(
         station=check_station_name(station, "station"),
         operator=check_station_name(operator, "operator"),
         rules=rules,
+        idempotency_key=check_idempotency_key(idempotency_key),
     )
+
+
+_KEY = re.compile(r"^[A-Za-z0-9._:\-]{1,64}$")
+
+
+def check_idempotency_key(key: str | None) -> str | None:
+    """A station's key for one scan: 1 to 64 letters, digits, '.', '_', ':' or '-' (a UUID)."""
+    if key is None:
+        return None
+    if not _KEY.match(key):
+        raise InvalidInput("an idempotency key is 1 to 64 letters, digits, '.', '_', ':' or '-'")
+    return key
 
 
 def receive_scan(
@@ -179,15 +205,24 @@ def receive_scan(
     operator: str,
     rules: Rules,
     now: datetime | None = None,
+    idempotency_key: str | None = None,
 ) -> ScanDecision:
-    """Decide and record one scan: received, already_received, unknown (held) or invalid."""
-    scan = _start(session, raw_code, station, operator, rules, now)
-    if scan.scanned.code is None:
-        message = f"invalid scan: {scan.scanned.problem}"
-        return _record(scan, ScanOutcome.invalid, CodeKind.invalid, message=message)
+    """Decide and record one scan: received, already_received, unknown (held) or invalid.
+
+    With an `idempotency_key`, a scan the station sent before (its answer lost on the way, or
+    replayed from its offline queue) is not decided again: the first decision comes back,
+    marked `replayed`, and nothing more is recorded.
+    """
+    scan = _start(session, raw_code, station, operator, rules, now, idempotency_key)
     for _attempt in range(_MAX_ATTEMPTS):
         try:
             with session.begin_nested():
+                earlier = _replay(scan)
+                if earlier is not None:
+                    return earlier
+                if scan.scanned.code is None:
+                    message = f"invalid scan: {scan.scanned.problem}"
+                    return _record(scan, ScanOutcome.invalid, CodeKind.invalid, message=message)
                 return _decide(scan)
         except IntegrityError:
             continue  # another station took this carton or slot first: decide again
@@ -211,6 +246,28 @@ def hold_carton(
     return _new_carton(
         scan, code=scan.code, kind=CodeKind.unknown, order_no=None, seq=None, flags=None
     ).id
+
+
+def _replay(scan: _Scan) -> ScanDecision | None:
+    """The decision already recorded under this station's idempotency key, if any."""
+    if scan.idempotency_key is None:
+        return None
+    event = scan.run(_SCAN_BY_KEY, {"station": scan.station, "key": scan.idempotency_key}).first()
+    if event is None:
+        return None
+    return ScanDecision(
+        outcome=ScanOutcome(event.outcome),
+        message=event.message,
+        scan_id=event.id,
+        scanned_at=event.scanned_at,
+        raw_code=event.raw_code,
+        code=event.code,
+        code_kind=CodeKind(event.code_kind),
+        carrier_hint=event.carrier_hint,
+        order_no=event.order_no,
+        carton_id=event.carton_id,
+        replayed=True,
+    )
 
 
 def _decide(scan: _Scan) -> ScanDecision:
@@ -385,6 +442,7 @@ def _record(
         "order_no": order.order_no if order else None,
         "carton_id": carton.id if carton else None,
         "message": message[:300],
+        "idempotency_key": scan.idempotency_key,
     }
     return ScanDecision(
         outcome=outcome,

@@ -102,6 +102,12 @@ class FrameGrabber:
         return None
 
     @property
+    def latest(self) -> Frame | None:
+        """The newest frame, for showing it (it is not taken: the reader still gets it)."""
+        with self._lock:
+            return self._latest
+
+    @property
     def ended(self) -> bool:
         """The file has been read to its end (live sources never end)."""
         return self._ended

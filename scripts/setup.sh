@@ -15,7 +15,8 @@ if ! "$python" -c 'import venv, ensurepip' 2>/dev/null; then
     packages+=(python3 python3-venv python3-dev)
     python=/usr/bin/python3
 fi
-[[ "${1:-}" == "--dev" ]] && packages+=(postgresql poppler-utils)  # pdftoppm, pdftotext: label tests
+# poppler-utils (pdftoppm, pdftotext): label tests; chromium: the station page tests (Playwright)
+[[ "${1:-}" == "--dev" ]] && packages+=(postgresql poppler-utils chromium)
 
 missing=()
 for p in "${packages[@]}"; do

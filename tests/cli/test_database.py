@@ -49,7 +49,7 @@ def test_outdated_schema_says_run_upgrade_and_upgrade_fixes_it(
 
     assert stale.exit_code == 2
     assert stale.stderr.strip() == (
-        "error: the database schema is at revision 0000, the code needs 0004: "
+        "error: the database schema is at revision 0000, the code needs 0005: "
         "run `intake db upgrade`"
     )
     assert count_rows(engine, "orders") == 1
