@@ -12,12 +12,14 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
+from anyio import to_thread
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.metrics import Metrics
 from intake import db
@@ -34,6 +36,7 @@ from scanner.images import ImageRejected
 
 log = logging.getLogger("intake.api")
 
+_HANDLER_THREADS = 8
 # What each kind of problem answers: status and a stable code a client can act on.
 _IMAGE_STATUS = {"not_image": 415, "too_large": 413, "damaged": 422, "unusable": 422}
 
@@ -60,6 +63,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = db.create_db_engine(settings.effective_database_url)
         db.check_schema(engine)
         app.state.engine = engine
+        # Look-ups and token checks read beside the writer instead of queueing behind it.
+        app.state.read_engine = db.create_db_engine(settings.effective_database_url,
+                                                    read_only=True)  # fmt: skip
+        # Few threads for the blocking handlers: more only fight over one core and one writer.
+        to_thread.current_default_thread_limiter().total_tokens = _HANDLER_THREADS
         # The OCR models take seconds to load: load them now, beside serving, not on the first
         # photo a station sends.
         threading.Thread(target=_warm_up, args=(settings,), daemon=True).start()
@@ -67,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             engine.dispose()
+            app.state.read_engine.dispose()
 
     app = FastAPI(
         title="Parcel intake station",
@@ -77,12 +86,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = Metrics()
     _install_error_handlers(app)
-    app.middleware("http")(app.state.metrics.middleware)
+    app.add_middleware(_Timed)
     from api import routes, station
 
     app.include_router(routes.router)
     app.include_router(station.router)
     return app
+
+
+class _Timed:
+    """The metrics' request timer as middleware (added by class, as Starlette expects)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.timed: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.timed is None:
+            self.timed = scope["app"].state.metrics.asgi(self.app)
+        await self.timed(scope, receive, send)
 
 
 def _warm_up(settings: Settings) -> None:
@@ -160,9 +182,15 @@ def get_engine(request: Request) -> Engine:
     return engine
 
 
-def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Session]:
-    """One unit of work per request: committed when the handler returns, else rolled back."""
-    with db.session_scope(engine) as session:
+def get_read_engine(request: Request) -> Engine:
+    """The engine for look-ups (on SQLite: no write lock)."""
+    engine: Engine = request.app.state.read_engine
+    return engine
+
+
+def get_read_session(engine: Annotated[Engine, Depends(get_read_engine)]) -> Iterator[Session]:
+    """A session for a look-up that writes nothing."""
+    with Session(engine) as session:
         yield session
 
 
@@ -178,7 +206,7 @@ def _bearer(request: Request) -> str:
 def require(permission: Permission) -> Callable[..., TokenInfo]:
     """A dependency that lets through only tokens whose role has the permission."""
 
-    def check(request: Request, engine: Annotated[Engine, Depends(get_engine)]) -> TokenInfo:
+    def check(request: Request, engine: Annotated[Engine, Depends(get_read_engine)]) -> TokenInfo:
         token = _bearer(request)
         # Its own short session: a refused request must not hold the request's transaction.
         with Session(engine) as session:
@@ -195,5 +223,9 @@ def require(permission: Permission) -> Callable[..., TokenInfo]:
     return check
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# Writes open their unit of work inside the handler (`db.session_scope(engine)`), never in a
+# dependency: FastAPI ends a dependency on another pool thread after the handler, and a SQLite
+# write turn held until then would wait for a thread the next writers hold.
+WriteEngine = Annotated[Engine, Depends(get_engine)]
+ReadSessionDep = Annotated[Session, Depends(get_read_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]

@@ -349,6 +349,9 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+    access_log: Annotated[
+        bool, typer.Option(help="Log every request (method, path, status).")
+    ] = True,
 ) -> None:
     """Serve the HTTP API (OpenAPI at /docs) and the station page (/station) with uvicorn."""
     import uvicorn
@@ -362,6 +365,7 @@ def serve(
         port=port,
         workers=workers,
         log_level="info",
+        access_log=access_log,
         proxy_headers=True,
     )
 

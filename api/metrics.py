@@ -1,11 +1,9 @@
 """Prometheus metrics of the service: scans by outcome, decoding and request latency."""
 
 import time
-from collections.abc import Awaitable, Callable
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # Seconds: a scan answers in milliseconds, a photo inspection in about a second.
 _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -31,16 +29,30 @@ class Metrics:
         """The text exposition format."""
         return generate_latest(self.registry)
 
-    async def middleware(
-        self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        """Time every request under its route's template (never the raw path: no order numbers
-        as label values)."""
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        template = getattr(route, "path", "unmatched")
-        self.request_seconds.labels(request.method, template, str(response.status_code)).observe(
-            time.perf_counter() - started
-        )
-        return response
+    def asgi(self, app: ASGIApp) -> ASGIApp:
+        """Wrap the app: time every request under its route's template (never the raw path: no
+        order numbers as label values). Plain ASGI: Starlette's BaseHTTPMiddleware costs a
+        streamed copy of every response."""
+
+        async def timed(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != "http":
+                await app(scope, receive, send)
+                return
+            started = time.perf_counter()
+            status = 500
+
+            async def sending(message: Message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                await send(message)
+
+            try:
+                await app(scope, receive, sending)
+            finally:
+                template = getattr(scope.get("route"), "path", "unmatched")
+                self.request_seconds.labels(scope["method"], template, str(status)).observe(
+                    time.perf_counter() - started
+                )
+
+        return timed

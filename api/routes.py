@@ -10,8 +10,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from api.app import ApiError, SessionDep, SettingsDep, get_engine, require
+from api.app import ApiError, ReadSessionDep, SettingsDep, WriteEngine, get_engine, require
 from api.inspecting import PhotoRequest, inspect_photo
+from intake import db
 from intake.importing import import_orders
 from intake.lookup import get_order_view, list_orders
 from intake.mislabels import list_mislabels, resolve_defect
@@ -71,7 +72,7 @@ def metrics(request: Request, who: Viewer) -> Response:
 def post_scan(
     scan: ScanIn,
     who: Scanner,
-    session: SessionDep,
+    engine: WriteEngine,
     settings: SettingsDep,
     request: Request,
     idempotency_key: Annotated[str | None, Header(max_length=64)] = None,
@@ -80,14 +81,15 @@ def post_scan(
     invalid, with the order, its carton count and SLA flags. A scan sent again with the same
     `Idempotency-Key` header (a station replaying its queue) gets its first answer back
     (`"replayed": true`) and is recorded once."""
-    decision = receive_scan(
-        session,
-        raw_code=scan.code,
-        station=scan.station or who.name,
-        operator=scan.operator,
-        rules=rules_from(settings),
-        idempotency_key=idempotency_key,
-    )
+    with db.session_scope(engine) as session:
+        decision = receive_scan(
+            session,
+            raw_code=scan.code,
+            station=scan.station or who.name,
+            operator=scan.operator,
+            rules=rules_from(settings),
+            idempotency_key=idempotency_key,
+        )
     request.app.state.metrics.scans.labels(str(decision.outcome)).inc()
     return decision.as_dict()
 
@@ -131,7 +133,7 @@ def post_scan_photo(
 
 
 @router.get("/orders/{order_no}", tags=["orders"])
-def get_order(order_no: str, who: Viewer, session: SessionDep,
+def get_order(order_no: str, who: Viewer, session: ReadSessionDep,
               settings: SettingsDep) -> dict[str, Any]:  # fmt: skip
     """The order: status, cartons, every scan, inspections, defects with state and fee, SLA."""
     return get_order_view(session, order_no=order_no, rules=rules_from(settings)).as_dict()
@@ -140,7 +142,7 @@ def get_order(order_no: str, who: Viewer, session: SessionDep,
 @router.get("/orders", tags=["orders"])
 def get_orders(
     who: Viewer,
-    session: SessionDep,
+    session: ReadSessionDep,
     status: str | None = None,
     supplier: str | None = None,
     received_from: datetime | None = None,
@@ -176,7 +178,7 @@ def _order_summary(order: Any) -> dict[str, Any]:
 @router.post("/orders/import", tags=["orders"])
 def post_orders_import(
     who: Admin,
-    session: SessionDep,
+    engine: WriteEngine,
     file: Annotated[UploadFile, File(description="Order-book export: CSV or JSON Lines, UTF-8.")],
 ) -> dict[str, Any]:
     """Import (upsert by order number) an order-book file; a file with a bad row is refused
@@ -184,9 +186,10 @@ def post_orders_import(
     data = file.file.read(_MAX_IMPORT_BYTES + 1)
     if len(data) > _MAX_IMPORT_BYTES:
         raise ApiError(413, "too_large", f"the file is over {_MAX_IMPORT_BYTES:,} bytes")
+    records = read_records(io.BytesIO(data), name=file.filename or "")
     try:
-        report = import_orders(session, records=read_records(io.BytesIO(data),
-                                                             name=file.filename or ""))  # fmt: skip
+        with db.session_scope(engine) as session:
+            report = import_orders(session, records=records)
     except FileProblem as exc:
         raise ApiError(422, "import_rejected", f"{exc.problem}; nothing was imported") from exc
     return report.as_dict()
@@ -195,7 +198,7 @@ def post_orders_import(
 @router.get("/mislabels", tags=["mislabels"])
 def get_mislabels(
     who: Billing,
-    session: SessionDep,
+    session: ReadSessionDep,
     settings: SettingsDep,
     day: Annotated[date, Query(alias="date", description="The warehouse's local day")],
     supplier: str | None = None,
@@ -215,9 +218,11 @@ def get_mislabels(
 
 @router.post("/mislabels/{defect_id}/resolve", tags=["mislabels"])
 def post_resolve(defect_id: int, body: ResolveIn, who: Billing,
-                 session: SessionDep) -> dict[str, Any]:  # fmt: skip
+                 engine: WriteEngine) -> dict[str, Any]:  # fmt: skip
     """Close an open defect as relabeled, returned, disposed or waived, with who and when."""
-    defect = resolve_defect(session, defect_id=defect_id, resolution=body.resolution, by=body.by)
+    with db.session_scope(engine) as session:
+        defect = resolve_defect(session, defect_id=defect_id, resolution=body.resolution,
+                                by=body.by)  # fmt: skip
     return {
         "id": defect.id,
         "code": defect.code,
@@ -228,7 +233,7 @@ def post_resolve(defect_id: int, body: ResolveIn, who: Billing,
 
 
 @router.get("/photos/{photo_id}", tags=["mislabels"], response_class=Response)
-def get_photo_file(photo_id: str, who: Viewer, session: SessionDep,
+def get_photo_file(photo_id: str, who: Viewer, session: ReadSessionDep,
                    settings: SettingsDep) -> Response:  # fmt: skip
     """An evidence photo, by the id an inspection gave (its SHA-256)."""
     photo, data = get_photo(session, store=PhotoStore(settings.effective_photo_dir),

@@ -1,5 +1,6 @@
 """Engines, sessions and the schema check. Nothing here runs at import time."""
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,19 +20,66 @@ from intake.errors import DatabaseNotReady
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
-def create_db_engine(url: str, *, create_dir: bool = False) -> Engine:
-    """An engine for the URL; SQLite gets WAL, a busy timeout and early-locking transactions."""
+def create_db_engine(url: str, *, create_dir: bool = False, read_only: bool = False) -> Engine:
+    """An engine for the URL; SQLite gets WAL, a busy timeout and early-locking transactions.
+
+    `read_only` (SQLite): an engine for look-ups only. Its transactions begin deferred and take
+    no write lock: in WAL mode readers never wait for the writer, nor the writer for them.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return sa.create_engine(url, pool_pre_ping=True)
+        return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
     if parsed.database and parsed.database != ":memory:":
         path = Path(parsed.database)
         if create_dir:
             path.parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+    engine = sa.create_engine(
+        url,
+        connect_args={"timeout": 30, "check_same_thread": False},
+        pool_size=10,
+        max_overflow=30,
+    )
+    if read_only:
+        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "begin", _sqlite_read_begin)
+        return engine
+    turn = _WriterTurn()
     event.listen(engine, "connect", _sqlite_on_connect)
-    event.listen(engine, "begin", _sqlite_on_begin)
+    event.listen(engine, "begin", turn.begin)
+    event.listen(engine, "commit", turn.end)
+    event.listen(engine, "rollback", turn.end)
     return engine
+
+
+class _WriterTurn:
+    """Within one process, one SQLite transaction at a time, handed straight to the next thread.
+
+    SQLite lets one writer in at a time anyway; left to its busy handler, the threads of a busy
+    server sleep and retry in steps of up to 100 ms, and a request waits far longer than the
+    few milliseconds the transaction ahead of it took. A lock wakes the next one at once.
+    Transactions of other processes (a second worker, the CLI) still queue on SQLite's own lock.
+    """
+
+    _WAIT_SECONDS = 30.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()  # any thread may release it: a web framework may end a
+        self._holder: sa.Connection | None = None  # transaction on another thread than began it
+
+    def begin(self, conn: sa.Connection) -> None:
+        if not self._lock.acquire(timeout=self._WAIT_SECONDS):
+            raise DatabaseNotReady("the database stayed busy for 30 s: try again")
+        self._holder = conn
+        try:
+            _sqlite_on_begin(conn)
+        except BaseException:
+            self.end(conn)
+            raise
+
+    def end(self, conn: sa.Connection) -> None:
+        if self._holder is conn:
+            self._holder = None
+            self._lock.release()
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -49,6 +97,11 @@ def _sqlite_on_begin(conn: sa.Connection) -> None:
     # BEGIN IMMEDIATE takes the write lock up front, so two stations racing for the same carton
     # wait for each other instead of failing with "database is locked" half-way through.
     conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _sqlite_read_begin(conn: sa.Connection) -> None:
+    # A snapshot for the whole look-up, without the write lock.
+    conn.exec_driver_sql("BEGIN")
 
 
 @contextmanager
