@@ -1,0 +1,1 @@
+"""Tests of the HTTP service and the station page, through a real server."""
