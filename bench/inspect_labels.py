@@ -1,6 +1,6 @@
 """`intake inspect` on the label samples: precision and recall per defect, verdicts, time, memory.
 
-    .venv/bin/python bench/inspect.py [--repeat N] [--folder sample_images/labels]
+    .venv/bin/python bench/inspect_labels.py [--repeat N] [--folder sample_images/labels]
 
 A fresh SQLite database gets the samples' order book (`orders.csv`), then one `intake inspect
 --json` process inspects every photo in manifest order (the order matters: a duplicate is only a
@@ -14,22 +14,18 @@ duplicate after its first carton). Scored against `manifest.json`:
 - peak resident memory of the inspecting process.
 """
 
-import os
-import sys
-
-# This script shares its name with the standard library's `inspect`, which `dataclasses` and
-# others import: its own folder must not be first on the path, the repository is.
-sys.path[0] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
 import argparse
 import collections
 import json
+import os
 import shutil
 import statistics
+import sys
 import tempfile
 from pathlib import Path
 
-from bench.common import INTAKE, REPO, machine, timed_process
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import INTAKE, REPO, machine, timed_process
 
 FEE_FREE = {"review"}
 

@@ -1,0 +1,186 @@
+"""The HTTP API under load: POST /scans, GET /orders/{order_no}, POST /scans/photo.
+
+    .venv/bin/python bench/api_load.py [--orders N] [--pg] [--seconds S] [--connections C]
+
+Needs `wrk` (Debian: `apt-get install wrk`), the load generator: written in C, it leaves the two
+cores to the server. A fresh database gets the benchmark order book (bench/out/orders-N.csv, made
+once), then `intake serve` (one worker on SQLite; `--workers` on PostgreSQL) takes:
+- POST /scans with `--connections` concurrent connections, each request a different registered
+  waybill (the first scan of a carton: the full decision and its writes);
+- GET /orders/{order_no} of random orders, same concurrency;
+- POST /scans/photo of 1920x1080 label photos, one at a time (end-to-end time per photo).
+The baseline is the same work without HTTP: receive_scan in-process, one transaction per scan.
+"""
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import common
+
+LABELS = common.REPO / "sample_images" / "labels"
+SCANS_LUA = """
+local codes = {}
+for line in io.lines("%(codes)s") do codes[#codes + 1] = line end
+local n = 0
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer %(token)s"
+request = function()
+  n = n + 1
+  local code = codes[(n * 7919) %% #codes + 1]
+  return wrk.format(nil, "/scans", nil, '{"code":"' .. code .. '","operator":"bench"}')
+end
+"""
+ORDERS_LUA = """
+local numbers = {}
+for line in io.lines("%(codes)s") do numbers[#numbers + 1] = line end
+local n = 0
+wrk.headers["Authorization"] = "Bearer %(token)s"
+request = function()
+  n = n + 1
+  return wrk.format("GET", "/orders/" .. numbers[(n * 7919) %% #numbers + 1])
+end
+"""
+
+
+def wrk(lua: str, values: dict[str, str], url: str, seconds: float, connections: int) -> dict:
+    """One wrk run; its requests per second and latency percentiles."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(lua % values)
+    done = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script.name, url],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    os.unlink(script.name)
+    out = done.stdout
+    figures = {"raw": out}
+    for line in out.splitlines():
+        parts = line.split()
+        if line.startswith("Requests/sec"):
+            figures["rps"] = float(parts[1])
+        elif parts[:1] in (["50%"], ["99%"]):
+            figures[parts[0]] = parts[1]
+        elif "Non-2xx" in line:
+            figures["non_2xx"] = parts[-1]
+    return figures
+
+
+def serve(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:
+    server = subprocess.Popen(
+        [common.INTAKE, "serve", "--port", str(port), "--workers", str(workers),
+         "--no-access-log"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    for _ in range(300):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                time.sleep(4)  # the OCR models load in the background at start
+                return server
+        except httpx.TransportError:
+            time.sleep(0.1)
+    server.kill()
+    sys.exit("intake serve did not come up")
+
+
+def intake(env: dict[str, str], *args: str) -> str:
+    return subprocess.run(
+        [common.INTAKE, *args], env=env, capture_output=True, text=True, check=True
+    ).stdout
+
+
+def photo_times(url: str, token: str, count: int) -> list[float]:
+    photos = [p for p in sorted(LABELS.glob("label_*.jpg")) if p.stat().st_size > 60_000][:count]
+    times = []
+    with httpx.Client(base_url=url, timeout=60,
+                      headers={"Authorization": f"Bearer {token}"}) as client:  # fmt: skip
+        for photo in photos:
+            started = time.perf_counter()
+            upload = {"photo": (photo.name, photo.read_bytes(), "image/jpeg")}
+            data = {"operator": "bench", "dry_run": "true"}
+            answer = client.post("/scans/photo", data=data, files=upload)
+            answer.raise_for_status()
+            times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--orders", type=int, default=1_000_000)
+    parser.add_argument("--pg", action="store_true", help="PostgreSQL (INTAKE_TEST_PG_URL)")
+    parser.add_argument("--workers", type=int, default=0, help="default: 1 on SQLite, 2 on PG")
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--photos", type=int, default=10)
+    args = parser.parse_args()
+    print(f"# bench/api_load.py — {common.machine()}")
+    book = common.orders_csv(args.orders)
+    workers = args.workers or (2 if args.pg else 1)
+    with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp:
+        if args.pg:
+            context = common.fresh_pg("api")
+            url = context.__enter__()
+        else:
+            _path, url = common.fresh_sqlite("api.db")
+        env = os.environ | {"INTAKE_DATABASE_URL": url, "INTAKE_DATA_DIR": tmp}
+        started = time.perf_counter()
+        intake(env, "orders", "import", str(book))
+        print(f"imported {args.orders:,} orders in {time.perf_counter() - started:.0f} s")
+        tracking, order_nos = sample_codes(book)
+        codes_file, orders_file = Path(tmp) / "codes.txt", Path(tmp) / "orders.txt"
+        codes_file.write_text("\n".join(tracking))
+        orders_file.write_text("\n".join(order_nos))
+        station = json.loads(intake(env, "tokens", "create", "--role", "station", "--name",
+                                    "bench", "--json"))["token"]  # fmt: skip
+        viewer = json.loads(intake(env, "tokens", "create", "--role", "viewer", "--name",
+                                   "bench viewer", "--json"))["token"]  # fmt: skip
+        port = 18000 + os.getpid() % 1000
+        server = serve(env, port, workers)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            scans = wrk(SCANS_LUA, {"codes": str(codes_file), "token": station}, base,
+                        args.seconds, args.connections)  # fmt: skip
+            looks = wrk(ORDERS_LUA, {"codes": str(orders_file), "token": viewer}, base,
+                        args.seconds, args.connections)  # fmt: skip
+            photos = photo_times(base, station, args.photos)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+            if args.pg:
+                context.__exit__(None, None, None)
+    backend = "PostgreSQL" if args.pg else "SQLite"
+    print(f"\n{backend}, {workers} worker(s), {args.connections} connections, {args.seconds:.0f} s")
+    print(f"POST /scans          {scans.get('rps', 0):8.0f} req/s  p50 {scans.get('50%')}  "
+          f"p99 {scans.get('99%')}  non-2xx {scans.get('non_2xx', 0)}")  # fmt: skip
+    print(f"GET /orders/{{no}}    {looks.get('rps', 0):8.0f} req/s  p50 {looks.get('50%')}  "
+          f"p99 {looks.get('99%')}  non-2xx {looks.get('non_2xx', 0)}")  # fmt: skip
+    print(f"POST /scans/photo 1080p: median {statistics.median(photos):.0f} ms, "
+          f"max {max(photos):.0f} ms (n={len(photos)}, one at a time)")  # fmt: skip
+
+
+def sample_codes(book: Path) -> tuple[list[str], list[str]]:
+    """Registered waybills (each scanned once at most in a run) and order numbers to look up."""
+    rng = random.Random(5)
+    tracking: list[str] = []
+    orders: list[str] = []
+    for row in common.read_csv_rows(book):
+        orders.append(row["order_no"])
+        tracking += [t for t in row.get("domestic_tracking_no", "").split(";") if t]
+    rng.shuffle(tracking)
+    rng.shuffle(orders)
+    return tracking[:200_000], orders[:200_000]
+
+
+if __name__ == "__main__":
+    main()
