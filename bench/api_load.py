@@ -60,7 +60,7 @@ def wrk(lua: str, values: dict[str, str], url: str, seconds: float, connections:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(lua % values)
     done = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script.name, url],
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds:.0f}s", "--latency", "-s", script.name, url],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     os.unlink(script.name)
