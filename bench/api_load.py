@@ -59,10 +59,8 @@ def wrk(lua: str, values: dict[str, str], url: str, seconds: float, connections:
     """One wrk run; its requests per second and latency percentiles."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(lua % values)
-    done = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds:.0f}s", "--latency", "-s", script.name, url],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+    argv = ["wrk", "-t2", f"-c{connections}", f"-d{seconds:.0f}s", "--latency", "-s", script.name]
+    done = subprocess.run([*argv, url], capture_output=True, text=True, check=True)
     os.unlink(script.name)
     out = done.stdout
     figures = {"raw": out}
