@@ -31,7 +31,7 @@ def post_frame(
     frame: Annotated[UploadFile, File(description="One camera frame, JPEG or PNG.")],
 ) -> dict[str, Any]:
     """The codes on one camera frame, with their corners, within the video time budget. Nothing
-    is recorded: the page confirms a code on two frames, then sends it to /scans."""
+    is recorded: the page confirms a code on two frames, then sends the frame to /scans/photo."""
     data = frame.file.read(settings.max_image_bytes + 1)
     if len(data) > settings.max_image_bytes:
         limit = settings.max_image_bytes
