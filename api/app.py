@@ -203,21 +203,28 @@ def _bearer(request: Request) -> str:
     return token.strip()
 
 
+def authenticated(
+    request: Request, engine: Annotated[Engine, Depends(get_read_engine)]
+) -> TokenInfo:
+    """The token's holder, whatever its role; 401 for a missing, unknown or revoked token."""
+    token = _bearer(request)
+    # Its own short session, on the read engine: no write lock for a token check.
+    with Session(engine) as session:
+        who = authenticate(session, token=token)
+    if who is None:
+        raise ApiError(401, "unauthorized", "unknown or revoked token",
+                       {"WWW-Authenticate": "Bearer"})  # fmt: skip
+    request.state.token_name = who.name
+    return who
+
+
 def require(permission: Permission) -> Callable[..., TokenInfo]:
     """A dependency that lets through only tokens whose role has the permission."""
 
-    def check(request: Request, engine: Annotated[Engine, Depends(get_read_engine)]) -> TokenInfo:
-        token = _bearer(request)
-        # Its own short session: a refused request must not hold the request's transaction.
-        with Session(engine) as session:
-            who = authenticate(session, token=token)
-        if who is None:
-            raise ApiError(401, "unauthorized", "unknown or revoked token",
-                           {"WWW-Authenticate": "Bearer"})  # fmt: skip
+    def check(who: Annotated[TokenInfo, Depends(authenticated)]) -> TokenInfo:
         if not who.may(permission):
             raise ApiError(403, "forbidden",
                            f"a {who.role} token may not do this (needs {permission})")  # fmt: skip
-        request.state.token_name = who.name
         return who
 
     return check

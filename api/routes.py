@@ -10,7 +10,15 @@ from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from api.app import ApiError, ReadSessionDep, SettingsDep, WriteEngine, get_engine, require
+from api.app import (
+    ApiError,
+    ReadSessionDep,
+    SettingsDep,
+    WriteEngine,
+    authenticated,
+    get_engine,
+    require,
+)
 from api.inspecting import PhotoRequest, inspect_photo
 from intake import db
 from intake.importing import import_orders
@@ -59,6 +67,16 @@ def healthz(engine: Annotated[Engine, Depends(get_engine)]) -> dict[str, str]:
     with engine.connect() as connection:
         connection.execute(text("SELECT 1"))
     return {"status": "ok", "database": "ok"}
+
+
+@router.get("/whoami", tags=["service"])
+def whoami(who: Annotated[TokenInfo, Depends(authenticated)]) -> dict[str, Any]:
+    """The token's name and role, and what it may do (the station page checks a token with it)."""
+    return {
+        "name": who.name,
+        "role": str(who.role),
+        "may": sorted(str(p) for p in Permission if who.may(p)),
+    }
 
 
 @router.get("/metrics", tags=["service"])

@@ -225,3 +225,10 @@ def test_the_openapi_description_is_served(server: Server) -> None:
     spec = httpx.get(f"{server.url}/openapi.json").json()
     assert {"/scans", "/scans/photo", "/orders/{order_no}", "/mislabels"} <= set(spec["paths"])
     assert httpx.get(f"{server.url}/docs").status_code == 200
+
+
+def test_whoami_names_the_token_and_its_rights(server: Server) -> None:
+    with server.client("billing", "Billing desk") as billing:
+        me = billing.get("/whoami").json()
+    assert me == {"name": "Billing desk", "role": "billing", "may": ["bill", "look_up"]}
+    _error(httpx.get(f"{server.url}/whoami"), 401, "unauthorized")
