@@ -1,5 +1,7 @@
 """Engines, sessions and the schema check. Nothing here runs at import time."""
 
+import fcntl
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -43,7 +45,10 @@ def create_db_engine(url: str, *, create_dir: bool = False, read_only: bool = Fa
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_read_begin)
         return engine
-    turn = _WriterTurn()
+    lock_file = None
+    if parsed.database and parsed.database != ":memory:":
+        lock_file = Path(f"{parsed.database}.writer-lock")
+    turn = _WriterTurn(lock_file)
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", turn.begin)
     event.listen(engine, "commit", turn.end)
@@ -52,25 +57,29 @@ def create_db_engine(url: str, *, create_dir: bool = False, read_only: bool = Fa
 
 
 class _WriterTurn:
-    """Within one process, one SQLite transaction at a time, handed straight to the next thread.
+    """One SQLite write transaction at a time, handed straight to the next thread or process.
 
-    SQLite lets one writer in at a time anyway; left to its busy handler, the threads of a busy
-    server sleep and retry in steps of up to 100 ms, and a request waits far longer than the
-    few milliseconds the transaction ahead of it took. A lock wakes the next one at once.
-    Transactions of other processes (a second worker, the CLI) still queue on SQLite's own lock.
+    SQLite lets one writer in at a time anyway; left to its busy handler, the waiting threads
+    and processes sleep and retry in steps of up to 100 ms, and a request waits far longer than
+    the few milliseconds the transaction ahead of it took. A thread lock, then an advisory lock
+    on a file beside the database (shared by every process: server workers, the CLI), wake the
+    next writer at once. The kernel drops a dead process's file lock by itself.
     """
 
     _WAIT_SECONDS = 30.0
 
-    def __init__(self) -> None:
+    def __init__(self, lock_file: Path | None) -> None:
         self._lock = threading.Lock()  # any thread may release it: a web framework may end a
         self._holder: sa.Connection | None = None  # transaction on another thread than began it
+        self._lock_file = lock_file
+        self._fd: int | None = None
 
     def begin(self, conn: sa.Connection) -> None:
         if not self._lock.acquire(timeout=self._WAIT_SECONDS):
             raise DatabaseNotReady("the database stayed busy for 30 s: try again")
         self._holder = conn
         try:
+            self._lock_other_processes()
             _sqlite_on_begin(conn)
         except BaseException:
             self.end(conn)
@@ -79,7 +88,18 @@ class _WriterTurn:
     def end(self, conn: sa.Connection) -> None:
         if self._holder is conn:
             self._holder = None
+            if self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
             self._lock.release()
+
+    def _lock_other_processes(self) -> None:
+        if self._lock_file is None:
+            return
+        if self._fd is None:
+            self._fd = os.open(self._lock_file, os.O_RDWR | os.O_CREAT, 0o644)
+        # Blocks until the holder lets go: a transaction takes milliseconds, and a process that
+        # dies holding the lock loses it with its file descriptor.
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
