@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from intake.codes import normalise
 from intake.fees import FeeSchedule
 from intake.labelread import CartonFacts
 from intake.labelrules import Defect as FoundDefect
@@ -166,6 +167,10 @@ def inspect_carton(
     label_number = reading.number if reading else None
     label_order = order_facts(session, label_number) if label_number else None
     near = near_orders(session, label_number) if label_number and label_order is None else []
+    if scanned_code and facts.waybill.tracking_no and normalise(scanned_code).looks_like_order_no:
+        # The camera read the label's order number; the waybill names this very carton (of a
+        # multi-carton order, the order number names them all).
+        scanned_code = facts.waybill.tracking_no
     code = scanned_code or facts.waybill.tracking_no or label_number or _photo_code(photo_id, at)
     decision = receive_scan(session, raw_code=code, station=station, operator=operator,
                             rules=rules, now=at, idempotency_key=idempotency_key)  # fmt: skip
