@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from anyio import to_thread
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
@@ -32,7 +32,7 @@ from intake.errors import (
 )
 from intake.settings import Settings, get_settings
 from intake.tokens import Permission, TokenInfo, authenticate
-from scanner.images import ImageRejected
+from scanner.images import ImageRejected, LoadedImage, load_image
 
 log = logging.getLogger("intake.api")
 
@@ -214,7 +214,6 @@ def authenticated(
     if who is None:
         raise ApiError(401, "unauthorized", "unknown or revoked token",
                        {"WWW-Authenticate": "Bearer"})  # fmt: skip
-    request.state.token_name = who.name
     return who
 
 
@@ -228,6 +227,18 @@ def require(permission: Permission) -> Callable[..., TokenInfo]:
         return who
 
     return check
+
+
+def read_image_upload(
+    upload: UploadFile, settings: Settings, what: str
+) -> tuple[bytes, LoadedImage]:
+    """An uploaded photo's bytes and pixels, within the byte and pixel limits (413 beyond them;
+    415/422 through ImageRejected for what is no usable image)."""
+    data = upload.file.read(settings.max_image_bytes + 1)
+    if len(data) > settings.max_image_bytes:
+        limit = settings.max_image_bytes
+        raise ApiError(413, "image_too_large", f"the {what} is over the limit of {limit:,} bytes")
+    return data, load_image(data, max_pixels=settings.max_image_pixels)
 
 
 # Writes open their unit of work inside the handler (`db.session_scope(engine)`), never in a

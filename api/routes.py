@@ -8,7 +8,6 @@ from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, Uplo
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy import text
-from sqlalchemy.engine import Engine
 
 from api.app import (
     ApiError,
@@ -16,7 +15,7 @@ from api.app import (
     SettingsDep,
     WriteEngine,
     authenticated,
-    get_engine,
+    read_image_upload,
     require,
 )
 from api.inspecting import PhotoRequest, inspect_photo
@@ -29,7 +28,6 @@ from intake.photos import PhotoStore, get_photo
 from intake.receiving import receive_scan
 from intake.settings import rules_from
 from intake.tokens import Permission, TokenInfo
-from scanner.images import load_image
 
 router = APIRouter()
 
@@ -62,7 +60,7 @@ class ResolveIn(BaseModel):
 
 
 @router.get("/healthz", tags=["service"])
-def healthz(engine: Annotated[Engine, Depends(get_engine)]) -> dict[str, str]:
+def healthz(engine: WriteEngine) -> dict[str, str]:
     """Whether the service and its database answer (no token needed, no data given)."""
     with engine.connect() as connection:
         connection.execute(text("SELECT 1"))
@@ -117,7 +115,7 @@ def post_scan_photo(
     request: Request,
     who: Scanner,
     settings: SettingsDep,
-    engine: Annotated[Engine, Depends(get_engine)],
+    engine: WriteEngine,
     photo: Annotated[UploadFile, File(description="A photo of the carton: JPEG, PNG, WebP...")],
     operator: Annotated[str, Form(min_length=1, max_length=64)],
     station: Annotated[str | None, Form(max_length=64)] = None,
@@ -128,11 +126,7 @@ def post_scan_photo(
     """Receive the photographed carton, check its label and record its defects: the decision,
     the defects with their fees, the verdict and the stored evidence photo's id. `code` is the
     code the station read on the carton, if it read one (else the photo's waybill decides)."""
-    data = photo.file.read(settings.max_image_bytes + 1)
-    if len(data) > settings.max_image_bytes:
-        limit = settings.max_image_bytes
-        raise ApiError(413, "image_too_large", f"the photo is over the limit of {limit:,} bytes")
-    image = load_image(data, max_pixels=settings.max_image_pixels)
+    data, image = read_image_upload(photo, settings, "photo")
     metrics = request.app.state.metrics
     result = inspect_photo(
         data,

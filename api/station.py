@@ -6,10 +6,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import HTMLResponse
 
-from api.app import ApiError, SettingsDep, require
+from api.app import SettingsDep, read_image_upload, require
 from api.scanning import parcel_check
 from intake.tokens import Permission, TokenInfo
-from scanner.images import load_image
 from scanner.pipeline import decode
 
 router = APIRouter()
@@ -32,11 +31,7 @@ def post_frame(
 ) -> dict[str, Any]:
     """The codes on one camera frame, with their corners, within the video time budget. Nothing
     is recorded: the page confirms a code on two frames, then sends the frame to /scans/photo."""
-    data = frame.file.read(settings.max_image_bytes + 1)
-    if len(data) > settings.max_image_bytes:
-        limit = settings.max_image_bytes
-        raise ApiError(413, "image_too_large", f"the frame is over the limit of {limit:,} bytes")
-    image = load_image(data, max_pixels=settings.max_image_pixels)
+    _data, image = read_image_upload(frame, settings, "frame")
     budget = settings.frame_budget_ms or None
     with request.app.state.metrics.decode_seconds.labels("frame").time():
         codes = decode(image.pixels, check=parcel_check, budget_ms=budget)

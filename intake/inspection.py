@@ -18,7 +18,6 @@ from sqlmodel import Session, col, select
 from intake.codes import normalise
 from intake.fees import FeeSchedule
 from intake.labelread import CartonFacts
-from intake.labelrules import Defect as FoundDefect
 from intake.labelrules import (
     Field,
     Inspection,
@@ -351,14 +350,3 @@ def reading_record(facts: CartonFacts) -> dict[str, Any]:
     record["lines"] = [_field(line) for line in facts.label.text_lines]
     record["waybill"] = facts.waybill.as_dict()
     return record
-
-
-def defect_record(defect: FoundDefect) -> dict[str, Any]:
-    """One defect as found: code, evidence, where on the photo, how sure."""
-    return {
-        "code": str(defect.code),
-        "evidence": defect.evidence,
-        "box": list(defect.box) if defect.box else None,
-        "confidence": defect.confidence,
-        "chargeable": defect.chargeable,
-    }

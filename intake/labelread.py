@@ -68,6 +68,7 @@ class WaybillFacts:
             "carrier": self.carrier,
             "source": self.source,
             "box": list(self.box) if self.box else None,
+            "masked_phones": list(self.masked_phones),  # read, and never a defect
         }
 
 
@@ -77,7 +78,6 @@ class CartonFacts:
 
     label: LabelFacts
     waybill: WaybillFacts
-    other_documents: int  # printed matter that is neither (stickers, carton print)
 
 
 def _squash(text: str) -> str:
@@ -175,15 +175,12 @@ def carton_facts(
     """Tell the label from the waybill and read the label's fields."""
     labels: list[PrintedDocument] = []
     waybills: list[tuple[int, PrintedDocument]] = []
-    others = 0
     for document in (part for whole in documents for part in split_merged(whole)):
         as_label, as_waybill = label_score(document), waybill_score(document)
         if as_label >= 2 and as_label > as_waybill:
             labels.append(document)
         elif as_waybill >= 2:
             waybills.append((as_waybill, document))
-        else:
-            others += 1
     waybill = _waybill([d for _, d in sorted(waybills, key=lambda sd: -sd[0])])
     if not labels:
         facts = LabelFacts(
@@ -192,8 +189,8 @@ def carton_facts(
             waybill_unread=waybill.found and not waybill.tracking_no,
             label_confidence=label_confidence,
         )
-        return CartonFacts(facts, waybill, others)
-    return CartonFacts(_label(labels, waybill, label_confidence), waybill, others)
+        return CartonFacts(facts, waybill)
+    return CartonFacts(_label(labels, waybill, label_confidence), waybill)
 
 
 def _waybill(documents: Sequence[PrintedDocument]) -> WaybillFacts:

@@ -8,7 +8,6 @@ text, and it must never try to fetch a model at run time (there is no network at
 
 import threading
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 import cv2
@@ -80,10 +79,17 @@ class TextReader:
         return lines
 
 
-@cache
+_readers: dict[int, TextReader] = {}
+_readers_lock = threading.Lock()
+
+
 def text_reader(threads: int = 2) -> TextReader:
-    """The process's one text reader (loading the models takes seconds and ~300 MB)."""
-    return TextReader(threads)
+    """The process's one text reader (loading the models takes seconds and ~300 MB). Made once
+    even when the server's warm-up thread and a first photo ask for it at the same moment."""
+    with _readers_lock:
+        if threads not in _readers:
+            _readers[threads] = TextReader(threads)
+        return _readers[threads]
 
 
 def _warm_up_image() -> np.ndarray:
