@@ -8,7 +8,7 @@ data) needs a bearer token whose role allows it (`intake tokens create`).
 
 import logging
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
@@ -17,7 +17,6 @@ from fastapi import Depends, FastAPI, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -170,28 +169,26 @@ def _install_error_handlers(app: FastAPI) -> None:
 # --- dependencies --------------------------------------------------------------------------------
 
 
-def get_settings_dep(request: Request) -> Settings:
+# The dependencies that only read app.state are coroutines: FastAPI runs a plain function
+# dependency on a worker thread, and each such hop costs more than the work.
+
+
+async def get_settings_dep(request: Request) -> Settings:
     """The app's settings."""
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
     """The app's database engine."""
     engine: Engine = request.app.state.engine
     return engine
 
 
-def get_read_engine(request: Request) -> Engine:
+async def get_read_engine(request: Request) -> Engine:
     """The engine for look-ups (on SQLite: no write lock)."""
     engine: Engine = request.app.state.read_engine
     return engine
-
-
-def get_read_session(engine: Annotated[Engine, Depends(get_read_engine)]) -> Iterator[Session]:
-    """A session for a look-up that writes nothing."""
-    with Session(engine) as session:
-        yield session
 
 
 def _bearer(request: Request) -> str:
@@ -208,19 +205,19 @@ def authenticated(
 ) -> TokenInfo:
     """The token's holder, whatever its role; 401 for a missing, unknown or revoked token."""
     token = _bearer(request)
-    # Its own short session, on the read engine: no write lock for a token check.
-    with Session(engine) as session:
-        who = authenticate(session, token=token)
+    # Its own connection, on the read engine: no write lock for a token check.
+    with engine.connect() as connection:
+        who = authenticate(connection, token=token)
     if who is None:
         raise ApiError(401, "unauthorized", "unknown or revoked token",
                        {"WWW-Authenticate": "Bearer"})  # fmt: skip
     return who
 
 
-def require(permission: Permission) -> Callable[..., TokenInfo]:
+def require(permission: Permission) -> Callable[..., Awaitable[TokenInfo]]:
     """A dependency that lets through only tokens whose role has the permission."""
 
-    def check(who: Annotated[TokenInfo, Depends(authenticated)]) -> TokenInfo:
+    async def check(who: Annotated[TokenInfo, Depends(authenticated)]) -> TokenInfo:
         if not who.may(permission):
             raise ApiError(403, "forbidden",
                            f"a {who.role} token may not do this (needs {permission})")  # fmt: skip
@@ -241,9 +238,10 @@ def read_image_upload(
     return data, load_image(data, max_pixels=settings.max_image_pixels)
 
 
-# Writes open their unit of work inside the handler (`db.session_scope(engine)`), never in a
-# dependency: FastAPI ends a dependency on another pool thread after the handler, and a SQLite
-# write turn held until then would wait for a thread the next writers hold.
+# Handlers open their sessions themselves (`db.session_scope(engine)` to write,
+# `Session(read_engine)` to look up), never in a dependency: FastAPI ends a dependency on another
+# pool thread after the handler, and a SQLite write turn held until then would wait for a thread
+# the next writers hold; each of those thread hops also costs more than a look-up.
 WriteEngine = Annotated[Engine, Depends(get_engine)]
-ReadSessionDep = Annotated[Session, Depends(get_read_session)]
+ReadEngine = Annotated[Engine, Depends(get_read_engine)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]

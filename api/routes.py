@@ -8,10 +8,11 @@ from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, Uplo
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy import text
+from sqlmodel import Session
 
 from api.app import (
     ApiError,
-    ReadSessionDep,
+    ReadEngine,
     SettingsDep,
     WriteEngine,
     authenticated,
@@ -145,16 +146,18 @@ def post_scan_photo(
 
 
 @router.get("/orders/{order_no}", tags=["orders"])
-def get_order(order_no: str, who: Viewer, session: ReadSessionDep,
+def get_order(order_no: str, who: Viewer, engine: ReadEngine,
               settings: SettingsDep) -> dict[str, Any]:  # fmt: skip
     """The order: status, cartons, every scan, inspections, defects with state and fee, SLA."""
-    return get_order_view(session, order_no=order_no, rules=rules_from(settings)).as_dict()
+    with Session(engine) as session:
+        view = get_order_view(session, order_no=order_no, rules=rules_from(settings))
+    return view.as_dict()
 
 
 @router.get("/orders", tags=["orders"])
 def get_orders(
     who: Viewer,
-    session: ReadSessionDep,
+    engine: ReadEngine,
     status: str | None = None,
     supplier: str | None = None,
     received_from: datetime | None = None,
@@ -167,8 +170,10 @@ def get_orders(
     for name, value in (("received_from", received_from), ("received_to", received_to)):
         if value is not None and value.tzinfo is None:
             raise ApiError(422, "invalid_input", f"{name} needs a UTC offset (…Z or +08:00)")
-    page = list_orders(session, status=status, supplier_id=supplier, received_from=received_from,
-                       received_to=received_to, after=after, limit=limit)  # fmt: skip
+    with Session(engine) as session:
+        page = list_orders(session, status=status, supplier_id=supplier,
+                           received_from=received_from, received_to=received_to, after=after,
+                           limit=limit)  # fmt: skip
     return {
         "orders": [_order_summary(o) for o in page.orders],
         "next_after": page.next_after,
@@ -210,7 +215,7 @@ def post_orders_import(
 @router.get("/mislabels", tags=["mislabels"])
 def get_mislabels(
     who: Billing,
-    session: ReadSessionDep,
+    engine: ReadEngine,
     settings: SettingsDep,
     day: Annotated[date, Query(alias="date", description="The warehouse's local day")],
     supplier: str | None = None,
@@ -219,8 +224,9 @@ def get_mislabels(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
     """The mislabel defects found on one local day, oldest first, a page at a time."""
-    rows = list_mislabels(session, day=day, zone=settings.zone, supplier_id=supplier,
-                          state=state, after_id=after_id, limit=limit)  # fmt: skip
+    with Session(engine) as session:
+        rows = list_mislabels(session, day=day, zone=settings.zone, supplier_id=supplier,
+                              state=state, after_id=after_id, limit=limit)  # fmt: skip
     return {
         "date": day.isoformat(),
         "mislabels": [r.as_dict() for r in rows],
@@ -245,10 +251,11 @@ def post_resolve(defect_id: int, body: ResolveIn, who: Billing,
 
 
 @router.get("/photos/{photo_id}", tags=["mislabels"], response_class=Response)
-def get_photo_file(photo_id: str, who: Viewer, session: ReadSessionDep,
+def get_photo_file(photo_id: str, who: Viewer, engine: ReadEngine,
                    settings: SettingsDep) -> Response:  # fmt: skip
     """An evidence photo, by the id an inspection gave (its SHA-256)."""
-    photo, data = get_photo(session, store=PhotoStore(settings.effective_photo_dir),
-                            sha256=photo_id)  # fmt: skip
+    with Session(engine) as session:
+        photo, data = get_photo(session, store=PhotoStore(settings.effective_photo_dir),
+                                sha256=photo_id)  # fmt: skip
     return Response(data, media_type=photo.media_type,
                     headers={"Cache-Control": "private, max-age=86400"})  # fmt: skip

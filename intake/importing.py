@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from intake.errors import ImportRejected, RowProblem
-from intake.models import Order, Supplier, Waybill
+from intake.models import Order, Supplier, Waybill, table_of
 from intake.orderbook import OrderRow, RawRow, validate
 
 BATCH_SIZE = 5000
@@ -111,9 +111,9 @@ def _store_batch(
     existing = _existing_orders(connection, [row.order_no for row in good])
     report.updated += len(existing)
     report.inserted += len(good) - len(existing)
-    _upsert(connection, Supplier.__table__, _supplier_values(good), ["supplier_id"])  # type: ignore[attr-defined]
+    _upsert(connection, table_of(Supplier), _supplier_values(good), ["supplier_id"])
     _store_orders(connection, [_order_values(row) for row in good], set(existing))
-    waybills = Waybill.__table__  # type: ignore[attr-defined]
+    waybills = table_of(Waybill)
     if existing:  # an updated order's tracking numbers replace the ones it had
         connection.execute(sa.delete(waybills).where(waybills.c.order_no.in_(existing)))
     values = [
@@ -128,7 +128,7 @@ def _store_batch(
 def _store_orders(
     connection: sa.Connection, values: list[dict[str, Any]], existing: set[str]
 ) -> None:
-    orders = Order.__table__  # type: ignore[attr-defined]
+    orders = table_of(Order)
     if connection.dialect.name == "sqlite":
         # SQLite has one writer: `existing` stays exact until this transaction ends. New orders
         # take a plain INSERT, as an upsert that may change a foreign key (supplier_id) costs
@@ -151,7 +151,7 @@ def _drop_tracking_conflicts(
     owner: dict[str, str] = {}
     numbers = [t for row, _ in batch for t in row.tracking_numbers]
     if numbers:
-        waybills = Waybill.__table__  # type: ignore[attr-defined]
+        waybills = table_of(Waybill)
         query = sa.select(waybills.c.tracking_no, waybills.c.order_no).where(
             waybills.c.tracking_no.in_(numbers)
         )
@@ -174,7 +174,7 @@ def _drop_tracking_conflicts(
 
 
 def _existing_orders(connection: sa.Connection, order_nos: list[str]) -> list[str]:
-    orders = Order.__table__  # type: ignore[attr-defined]
+    orders = table_of(Order)
     query = sa.select(orders.c.order_no).where(orders.c.order_no.in_(order_nos))
     return list(connection.execute(query).scalars())
 

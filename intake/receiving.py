@@ -21,6 +21,7 @@ from intake.models import (
     ScanOutcome,
     Supplier,
     Waybill,
+    table_of,
     utcnow,
 )
 from intake.sla import Rules, SlaFlags, evaluate
@@ -33,8 +34,7 @@ _MAX_ATTEMPTS = 10
 # A station waits for every scan, so its statements are SQLAlchemy Core, built once: the ORM's
 # loading and unit of work cost several times what SQLite takes to run them (bench/scan_rate.py).
 _ORDERS, _SUPPLIERS, _WAYBILLS, _CARTONS, _SCANS = (
-    model.__table__  # type: ignore[union-attr]
-    for model in (Order, Supplier, Waybill, Carton, ScanEvent)
+    table_of(model) for model in (Order, Supplier, Waybill, Carton, ScanEvent)
 )
 _ORDER_FACTS = sa.select(
     _ORDERS.c.order_no,

@@ -9,11 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
+from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from intake.errors import InvalidInput, NotFound
-from intake.models import ApiToken, utcnow
+from intake.models import ApiToken, table_of, utcnow
 from intake.receiving import check_station_name
 
 PREFIX = "itk_"
@@ -86,13 +88,19 @@ def create_token(session: Session, *, name: str, role: str) -> tuple[TokenInfo, 
     return _info(row), f"{PREFIX}{row.id}_{secret}"
 
 
-def authenticate(session: Session, *, token: str) -> TokenInfo | None:
-    """The live token behind a presented one; None if malformed, unknown, wrong or revoked."""
+_TOKENS = table_of(ApiToken)
+_TOKEN_BY_ID = sa.select(_TOKENS).where(_TOKENS.c.id == sa.bindparam("id"))
+
+
+def authenticate(connection: sa.Connection, *, token: str) -> TokenInfo | None:
+    """The live token behind a presented one; None if malformed, unknown, wrong or revoked.
+
+    Runs on every request, so it is one plain statement on a connection (no ORM session), and
+    it reads the row every time: a revocation counts at once, in every server process."""
     match = _TOKEN.fullmatch(token) if isinstance(token, str) else None
     if match is None or int(match[1]) > _MAX_ID:
         return None
-    # Read afresh even if this session has the row already: a revocation counts at once.
-    row = session.get(ApiToken, int(match[1]), populate_existing=True)
+    row = connection.execute(_TOKEN_BY_ID, {"id": int(match[1])}).first()
     if row is None or row.revoked_at is not None or row.role not in _ROLES:
         return None
     # Constant time, so the answer's timing tells nothing about how much of the hash matched.
@@ -129,7 +137,7 @@ def _sha256(secret: str) -> str:
     return hashlib.sha256(secret.encode("ascii")).hexdigest()
 
 
-def _info(row: ApiToken) -> TokenInfo:
+def _info(row: ApiToken | sa.Row[Any]) -> TokenInfo:
     assert row.id is not None, "a token row is flushed before it is shown"
     return TokenInfo(
         id=row.id,

@@ -26,7 +26,7 @@ def _create(cli: Cli, role: str = "station", name: str = "Dock 3") -> dict[str, 
 
 def _authenticate(engine: Engine, token: str) -> TokenInfo | None:
     with db.session_scope(engine) as session:
-        return authenticate(session, token=token)
+        return authenticate(session.connection(), token=token)
 
 
 def _one_error_line(result: CliResult) -> str:
@@ -108,11 +108,12 @@ def test_wrong_malformed_and_hostile_tokens_are_refused(cli: Cli, engine: Engine
 def test_a_revoked_token_stops_working_at_once(cli: Cli, engine: Engine) -> None:
     created = _create(cli)
     with db.session_scope(engine) as session:
-        before = authenticate(session, token=created["token"])
+        before = authenticate(session.connection(), token=created["token"])
         held = session.get(ApiToken, created["id"])  # kept in the session's identity map
         session.commit()  # not locked any more, yet held is not expired (expire_on_commit=False)
         revoked = cli("tokens", "revoke", str(created["id"]))
-        after = authenticate(session, token=created["token"])  # the same session: no cache
+        # the same session and connection: no cache
+        after = authenticate(session.connection(), token=created["token"])
     again = cli("tokens", "revoke", str(created["id"]))
     unknown = cli("tokens", "revoke", "999")
 
