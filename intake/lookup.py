@@ -1,10 +1,12 @@
 """Looking an order up: status, cartons, every scan, defects and SLA flags."""
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, or_, select
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
 
 from intake.errors import InvalidInput, NotFound
 from intake.fees import money
@@ -17,22 +19,63 @@ from intake.models import (
     ScanEvent,
     Supplier,
     Waybill,
+    table_of,
 )
 from intake.sla import Rules, SlaFlags, evaluate
+
+# A look-up is what other systems call all day, so it is a few Core statements, built once: the
+# ORM's loading and identity map cost ten times what SQLite takes to run them (bench/api_load.py).
+_ORDERS, _SUPPLIERS, _WAYBILLS, _CARTONS, _SCANS, _INSPECTIONS, _DEFECTS = (
+    table_of(model) for model in (Order, Supplier, Waybill, Carton, ScanEvent, Inspection, Defect)
+)
+_ORDER = sa.select(_ORDERS).where(_ORDERS.c.order_no == sa.bindparam("order_no"))
+_SUPPLIER = sa.select(_SUPPLIERS).where(_SUPPLIERS.c.supplier_id == sa.bindparam("supplier_id"))
+_TRACKING = (
+    sa.select(_WAYBILLS.c.tracking_no)
+    .where(_WAYBILLS.c.order_no == sa.bindparam("order_no"))
+    .order_by(_WAYBILLS.c.tracking_no)
+)
+_CARTONS_OF = (
+    sa.select(_CARTONS)
+    .where(_CARTONS.c.order_no == sa.bindparam("order_no"))
+    .order_by(_CARTONS.c.seq)
+)
+_SCANS_OF = (
+    sa.select(_SCANS).where(_SCANS.c.order_no == sa.bindparam("order_no")).order_by(_SCANS.c.id)
+)
+# A second carton under this order's label is held without the order: its inspection names it.
+_INSPECTIONS_OF = (
+    sa.select(*(c for c in _INSPECTIONS.c if c.name != "reading"))
+    .where(
+        sa.or_(
+            _INSPECTIONS.c.order_no == sa.bindparam("order_no"),
+            _INSPECTIONS.c.carton_id.in_(sa.bindparam("carton_ids", expanding=True)),
+        )
+    )
+    .order_by(_INSPECTIONS.c.id)
+)
+_DEFECTS_OF = (
+    sa.select(_DEFECTS)
+    .where(_DEFECTS.c.carton_id.in_(sa.bindparam("carton_ids", expanding=True)))
+    .order_by(_DEFECTS.c.id)
+)
+
+Rows = Sequence[sa.Row[Any]]
 
 
 @dataclass(frozen=True, slots=True)
 class OrderView:
-    """Everything known about one order at the warehouse."""
+    """Everything known about one order at the warehouse: rows of orders, suppliers, cartons,
+    scan_events, inspections (without the raw reading) and defects."""
 
-    order: Order
-    supplier: Supplier
+    order: sa.Row[Any]
+    supplier: sa.Row[Any]
     tracking_numbers: list[str]
-    cartons: list[Carton]
-    scans: list[ScanEvent]
-    defects: list[Defect]
+    cartons: Rows
+    scans: Rows
+    defects: Rows
     sla: SlaFlags | None  # None until a carton is received
-    inspections: list[Inspection] = field(default_factory=list)
+    inspections: Rows = ()
 
     def as_dict(self) -> dict[str, Any]:
         """The view as JSON-friendly data (timestamps ISO 8601 UTC)."""
@@ -58,7 +101,7 @@ class OrderView:
             "scans": [_plain(s) for s in self.scans],
             "defects": [_plain(d) | {"fee_amount": money(d.fee_amount)} for d in self.defects],
             # What the label check saw: verdict and evidence photo (GET /photos/{id}).
-            "inspections": [_plain(i, leave_out={"reading"}) for i in self.inspections],
+            "inspections": [_plain(i) for i in self.inspections],
         }
 
 
@@ -66,46 +109,26 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _plain(row: Any, leave_out: set[str] | None = None) -> dict[str, Any]:
-    return {
-        k: _iso(v) if isinstance(v, datetime) else v
-        for k, v in row.model_dump(exclude=leave_out).items()
-    }
+def _plain(row: sa.Row[Any]) -> dict[str, Any]:
+    return {k: _iso(v) if isinstance(v, datetime) else v for k, v in row._mapping.items()}
 
 
 def get_order_view(session: Session, *, order_no: str, rules: Rules) -> OrderView:
     """The order with its cartons, scans and defects; NotFound when the book does not hold it."""
-    order = session.get(Order, order_no.strip())
+    connection = session.connection()
+    order_no = order_no.strip()
+    order = connection.execute(_ORDER, {"order_no": order_no}).first()
     if order is None:
-        raise NotFound(f"no order {order_no.strip()!r} in the order book")
-    supplier = session.get(Supplier, order.supplier_id)
-    assert supplier is not None  # a foreign key guarantees it
-    tracking = session.exec(
-        select(Waybill.tracking_no)
-        .where(Waybill.order_no == order.order_no)
-        .order_by(col(Waybill.tracking_no))
-    ).all()
-    cartons = session.exec(
-        select(Carton).where(Carton.order_no == order.order_no).order_by(col(Carton.seq))
-    ).all()
-    scans = session.exec(
-        select(ScanEvent).where(ScanEvent.order_no == order.order_no).order_by(col(ScanEvent.id))
-    ).all()
+        raise NotFound(f"no order {order_no!r} in the order book")
+    supplier = connection.execute(_SUPPLIER, {"supplier_id": order.supplier_id}).one()
+    by_order = {"order_no": order_no}
+    tracking = connection.execute(_TRACKING, by_order).scalars().all()
+    cartons = connection.execute(_CARTONS_OF, by_order).all()
+    scans = connection.execute(_SCANS_OF, by_order).all()
     carton_ids = [c.id for c in cartons]
-    # A second carton under this order's label is held without the order: its inspection names it.
-    inspections = session.exec(
-        select(Inspection)
-        .where(
-            or_(Inspection.order_no == order.order_no, col(Inspection.carton_id).in_(carton_ids))
-        )
-        .order_by(col(Inspection.id))
-    ).all()
+    inspections = connection.execute(_INSPECTIONS_OF, by_order | {"carton_ids": carton_ids}).all()
     inspected = [i.carton_id for i in inspections]
-    defects = session.exec(
-        select(Defect)
-        .where(col(Defect.carton_id).in_(carton_ids + inspected))
-        .order_by(col(Defect.id))
-    ).all()
+    defects = connection.execute(_DEFECTS_OF, {"carton_ids": carton_ids + inspected}).all()
     sla = None
     if cartons:
         sla = evaluate(
@@ -114,16 +137,7 @@ def get_order_view(session: Session, *, order_no: str, rules: Rules) -> OrderVie
             ready_to_ship_at=order.ready_to_ship_at,
             received_at=cartons[-1].received_at,
         )
-    return OrderView(
-        order,
-        supplier,
-        list(tracking),
-        list(cartons),
-        list(scans),
-        list(defects),
-        sla,
-        list(inspections),
-    )
+    return OrderView(order, supplier, list(tracking), cartons, scans, defects, sla, inspections)
 
 
 MAX_PAGE = 500
