@@ -354,20 +354,14 @@ def serve(
     ] = True,
 ) -> None:
     """Serve the HTTP API (OpenAPI at /docs) and the station page (/station) with uvicorn."""
-    import uvicorn
+    from api.serving import serve as serve_app
 
     with open_engine():  # a missing or old database is one clear line, before listening
         pass
-    uvicorn.run(
-        "api.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="info",
-        access_log=access_log,
-        proxy_headers=True,
-    )
+    try:
+        serve_app(host=host, port=port, workers=workers, access_log=access_log)
+    except OSError as exc:
+        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
 
 
 @app.command("station")

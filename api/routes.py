@@ -18,6 +18,7 @@ from api.app import (
     authenticated,
     read_image_upload,
     require,
+    write,
 )
 from api.inspecting import PhotoRequest, inspect_photo
 from intake import db
@@ -26,7 +27,7 @@ from intake.lookup import get_order_view, list_orders
 from intake.mislabels import list_mislabels, resolve_defect
 from intake.orderbook import FileProblem, read_records
 from intake.photos import PhotoStore, get_photo
-from intake.receiving import receive_scan
+from intake.receiving import ScanDecision, receive_scan
 from intake.settings import rules_from
 from intake.tokens import Permission, TokenInfo
 
@@ -86,10 +87,9 @@ def metrics(request: Request, who: Viewer) -> Response:
 
 
 @router.post("/scans", tags=["scanning"])
-def post_scan(
+async def post_scan(
     scan: ScanIn,
     who: Scanner,
-    engine: WriteEngine,
     settings: SettingsDep,
     request: Request,
     idempotency_key: Annotated[str | None, Header(max_length=64)] = None,
@@ -98,15 +98,14 @@ def post_scan(
     invalid, with the order, its carton count and SLA flags. A scan sent again with the same
     `Idempotency-Key` header (a station replaying its queue) gets its first answer back
     (`"replayed": true`) and is recorded once."""
-    with db.session_scope(engine) as session:
-        decision = receive_scan(
-            session,
-            raw_code=scan.code,
-            station=scan.station or who.name,
-            operator=scan.operator,
-            rules=rules_from(settings),
-            idempotency_key=idempotency_key,
-        )
+    rules = rules_from(settings)
+
+    def receive(session: Session) -> ScanDecision:
+        return receive_scan(session, raw_code=scan.code, station=scan.station or who.name,
+                            operator=scan.operator, rules=rules,
+                            idempotency_key=idempotency_key)  # fmt: skip
+
+    decision = await write(request, receive)
     request.app.state.metrics.scans.labels(str(decision.outcome)).inc()
     return decision.as_dict()
 

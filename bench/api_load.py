@@ -29,8 +29,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common
 
+WRK_THREADS = 2
 LABELS = common.REPO / "sample_images" / "labels"
+# wrk runs each thread in its own Lua state: `setup` numbers them, so that thread t of T sends the
+# codes t, t + T, t + 2T... (spread over the list by a stride prime to its length): every request
+# a different registered waybill.
 SCANS_LUA = """
+local threads = 0
+function setup(thread)
+  thread:set("t", threads)
+  threads = threads + 1
+end
 local codes = {}
 for line in io.lines("%(codes)s") do codes[#codes + 1] = line end
 local n = 0
@@ -38,8 +47,9 @@ wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer %(token)s"
 request = function()
+  local k = n * %(threads)s + t
   n = n + 1
-  local code = codes[(n * 7919) %% #codes + 1]
+  local code = codes[(k * 7919) %% #codes + 1]
   return wrk.format(nil, "/scans", nil, '{"code":"' .. code .. '","operator":"bench"}')
 end
 """
@@ -58,8 +68,9 @@ end
 def wrk(lua: str, values: dict[str, str], url: str, seconds: float, connections: int) -> dict:
     """One wrk run; its requests per second and latency percentiles."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(lua % values)
-    argv = ["wrk", "-t2", f"-c{connections}", f"-d{seconds:.0f}s", "--latency", "-s", script.name]
+        script.write(lua % (values | {"threads": str(WRK_THREADS)}))
+    argv = ["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{seconds:.0f}s", "--latency",
+            "-s", script.name]  # fmt: skip
     done = subprocess.run([*argv, url], capture_output=True, text=True, check=True)
     os.unlink(script.name)
     out = done.stdout

@@ -2,11 +2,14 @@
 
 import fcntl
 import os
+import queue
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 from alembic import command
@@ -20,6 +23,7 @@ from sqlmodel import Session
 from intake.errors import DatabaseNotReady
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+T = TypeVar("T")
 
 
 def create_db_engine(url: str, *, create_dir: bool = False, read_only: bool = False) -> Engine:
@@ -51,9 +55,14 @@ def create_db_engine(url: str, *, create_dir: bool = False, read_only: bool = Fa
     turn = _WriterTurn(lock_file)
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", turn.begin)
-    event.listen(engine, "commit", turn.end)
-    event.listen(engine, "rollback", turn.end)
+    event.listen(engine, "commit", turn.commit)
+    event.listen(engine, "rollback", turn.rollback)
     return engine
+
+
+def is_sqlite(bind: Engine | sa.Connection) -> bool:
+    """Whether the engine (or connection) is on SQLite (one writer at a time)."""
+    return bind.dialect.name == "sqlite"
 
 
 class _WriterTurn:
@@ -84,6 +93,26 @@ class _WriterTurn:
         except BaseException:
             self.end(conn)
             raise
+
+    # SQLAlchemy tells of a commit or rollback before it asks the driver for it: ended here, the
+    # turn would pass on while SQLite still holds its lock, and the next writer's BEGIN IMMEDIATE
+    # would meet SQLITE_BUSY and sleep in the busy handler. So the transaction ends here, on the
+    # driver's connection, and the turn passes after it; the driver's own commit or rollback
+    # then finds no transaction open and does nothing.
+
+    def commit(self, conn: sa.Connection) -> None:
+        self._finish(conn, "COMMIT")
+
+    def rollback(self, conn: sa.Connection) -> None:
+        self._finish(conn, "ROLLBACK")
+
+    def _finish(self, conn: sa.Connection, statement: str) -> None:
+        try:
+            driver = conn.connection.dbapi_connection
+            if driver is not None and driver.in_transaction:
+                driver.execute(statement)
+        finally:
+            self.end(conn)
 
     def end(self, conn: sa.Connection) -> None:
         if self._holder is conn:
@@ -134,6 +163,85 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+class GroupCommit:
+    """Many small write transactions run as one, by one thread: SQLite's group commit.
+
+    SQLite lets one writer in at a time. With each request in its own transaction, the writer's
+    turn also holds every wait for Python's GIL among the server's threads, the BEGIN and COMMIT,
+    and the hand-over to the next writer; under load the turns, not the work, set the pace. Here
+    `submit` queues a piece of work and one thread runs what is queued in one transaction, each
+    piece in its own savepoint (a piece that fails is rolled back alone and gets its error), then
+    commits once and answers them all. Nobody is answered before the commit; if the commit fails,
+    every piece of the batch gets that error.
+    """
+
+    def __init__(self, engine: Engine, *, max_batch: int = 64) -> None:
+        self._engine = engine
+        self._max_batch = max_batch
+        self._queue: queue.SimpleQueue[_Work[Any] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._serve, name="group-commit", daemon=True)
+        self._thread.start()
+
+    def submit(self, work: Callable[[Session], T]) -> Future[T]:
+        """Queue the work; its future holds what it returned once that is committed."""
+        item = _Work(work, Future())
+        self._queue.put(item)
+        return item.future
+
+    def close(self) -> None:
+        """Finish what is queued, then stop the thread."""
+        self._queue.put(None)
+        self._thread.join()
+
+    def _serve(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            while batch[-1] is not None and len(batch) < self._max_batch:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            work = [item for item in batch if item is not None]
+            if work:
+                self._run(work)
+            if batch[-1] is None:
+                return
+
+    def _run(self, batch: list["_Work[Any]"]) -> None:
+        results: list[tuple[_Work[Any], Any, BaseException | None]] = []
+        try:
+            with Session(self._engine, expire_on_commit=False) as session:
+                # A savepoint keeps one piece's failure from the others; alone, it needs none.
+                alone = len(batch) == 1
+                for item in batch:
+                    if not item.future.set_running_or_notify_cancel():
+                        continue
+                    try:
+                        with nullcontext() if alone else session.begin_nested():
+                            results.append((item, item.work(session), None))
+                    except Exception as exc:  # this piece's own failure: the others go on
+                        if alone:
+                            session.rollback()
+                        results.append((item, None, exc))
+                session.commit()
+        except Exception as exc:  # the commit (or the transaction) failed: nothing was stored
+            for item in batch:
+                if not item.future.done():
+                    item.future.set_exception(exc)
+            return
+        for item, result, error in results:
+            if error is None:
+                item.future.set_result(result)
+            else:
+                item.future.set_exception(error)
+
+
+@dataclass(frozen=True, slots=True)
+class _Work(Generic[T]):
+    work: Callable[[Session], T]
+    future: Future[T]
 
 
 def alembic_config(url: str) -> Config:
