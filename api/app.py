@@ -66,9 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = db.create_db_engine(settings.effective_database_url)
         db.check_schema(engine)
         app.state.engine = engine
-        # SQLite takes one writer at a time: scans are committed in groups by one thread.
-        # PostgreSQL takes many: each scan is its own transaction, on a handler thread.
-        app.state.group_commit = db.GroupCommit(engine) if db.is_sqlite(engine) else None
+        # Scans are committed in groups, by one thread per worker process (see GroupCommit).
+        app.state.group_commit = db.GroupCommit(engine)
         # Look-ups and token checks read beside the writer instead of queueing behind it.
         app.state.read_engine = db.create_db_engine(settings.effective_database_url,
                                                     read_only=True)  # fmt: skip
@@ -80,8 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            if app.state.group_commit is not None:
-                app.state.group_commit.close()
+            app.state.group_commit.close()
             engine.dispose()
             app.state.read_engine.dispose()
 
@@ -242,16 +240,8 @@ def require(permission: Permission) -> Callable[..., Awaitable[TokenInfo]]:
 
 async def write(request: Request, work: Callable[[Session], T]) -> T:
     """Run `work` in a write transaction and return what it returned, once committed."""
-    group_commit: db.GroupCommit | None = request.app.state.group_commit
-    if group_commit is not None:
-        return await asyncio.wrap_future(group_commit.submit(work))
-    engine: Engine = request.app.state.engine
-    return await to_thread.run_sync(_in_transaction, engine, work)
-
-
-def _in_transaction(engine: Engine, work: Callable[[Session], T]) -> T:
-    with db.session_scope(engine) as session:
-        return work(session)
+    group_commit: db.GroupCommit = request.app.state.group_commit
+    return await asyncio.wrap_future(group_commit.submit(work))
 
 
 def read_image_upload(

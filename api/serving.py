@@ -28,6 +28,10 @@ _RESTART_PAUSE_SECONDS = 1.0
 def serve(*, host: str, port: int, workers: int, access_log: bool) -> None:
     """Serve until stopped; `workers` processes (each with the whole app) when more than one."""
     options = _uvicorn_options(host, port, access_log)
+    # The port is tried alone first: a port in use (by another intake serve too) is one clear
+    # error (OSError), instead of uvicorn's log lines or, with SO_REUSEPORT, a second server
+    # silently sharing the port with the first.
+    _bound_socket(host, port, shared=False).close()
     if workers == 1 or not hasattr(socket, "SO_REUSEPORT"):
         uvicorn.run(**options, workers=workers)
         return
@@ -66,9 +70,6 @@ def _worker(options: dict[str, Any]) -> None:
 
 
 def _supervise(options: dict[str, Any], workers: int) -> None:
-    # The port is tried alone first: a port in use (another intake serve, too) is one clear
-    # error here, instead of a second server silently sharing the port with the first.
-    _bound_socket(options["host"], options["port"], shared=False).close()
     uvicorn.Config(**options)  # sets up uvicorn's logging, for this process's own lines
     context = multiprocessing.get_context("spawn")
     stopping = False

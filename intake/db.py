@@ -4,9 +4,10 @@ import fcntl
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -34,7 +35,7 @@ def create_db_engine(url: str, *, create_dir: bool = False, read_only: bool = Fa
     """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        return _server_engine(url, read_only=read_only)
     if parsed.database and parsed.database != ":memory:":
         path = Path(parsed.database)
         if create_dir:
@@ -63,6 +64,47 @@ def create_db_engine(url: str, *, create_dir: bool = False, read_only: bool = Fa
 def is_sqlite(bind: Engine | sa.Connection) -> bool:
     """Whether the engine (or connection) is on SQLite (one writer at a time)."""
     return bind.dialect.name == "sqlite"
+
+
+_IDLE_BEFORE_PING_SECONDS = 10.0
+
+
+def _server_engine(url: str, *, read_only: bool) -> Engine:
+    """PostgreSQL: a pool whose connections are checked only after they sat idle.
+
+    SQLAlchemy's pool_pre_ping asks the server once per checkout, a round trip per request that
+    cost more than the look-up itself. A connection used in the last few seconds is alive; one
+    that sat idle (across a database restart, say) is pinged first and replaced if dead.
+
+    `read_only`: look-ups and token checks run each statement in its own implicit transaction
+    (autocommit): no BEGIN and ROLLBACK round trips around a token check. A look-up's few
+    statements then see the data as of each statement, not one snapshot.
+    """
+    options: dict[str, Any] = {"pool_size": 10, "max_overflow": 20}
+    if read_only:
+        options["isolation_level"] = "AUTOCOMMIT"
+    engine = sa.create_engine(url, **options)
+    event.listen(engine, "checkin", _note_idle_since)
+    event.listen(engine, "checkout", _ping_if_idle)
+    return engine
+
+
+def _note_idle_since(_dbapi_connection: Any, record: Any) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    idle_since = record.info.get("idle_since")
+    if idle_since is None or time.monotonic() - idle_since < _IDLE_BEFORE_PING_SECONDS:
+        return
+    try:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        if not dbapi_connection.autocommit:
+            dbapi_connection.rollback()
+    except Exception as exc:
+        # The pool drops this connection and checks out a new one.
+        raise sa.exc.DisconnectionError(f"an idle connection was dead: {exc}") from exc
 
 
 class _WriterTurn:
@@ -166,15 +208,16 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 
 
 class GroupCommit:
-    """Many small write transactions run as one, by one thread: SQLite's group commit.
+    """Many small write transactions run as one, by one thread: a group commit.
 
     SQLite lets one writer in at a time. With each request in its own transaction, the writer's
     turn also holds every wait for Python's GIL among the server's threads, the BEGIN and COMMIT,
-    and the hand-over to the next writer; under load the turns, not the work, set the pace. Here
-    `submit` queues a piece of work and one thread runs what is queued in one transaction, each
-    piece in its own savepoint (a piece that fails is rolled back alone and gets its error), then
-    commits once and answers them all. Nobody is answered before the commit; if the commit fails,
-    every piece of the batch gets that error.
+    and the hand-over to the next writer; under load the turns, not the work, set the pace. On
+    PostgreSQL each COMMIT waits for its WAL flush, and each request's own transaction costs a
+    thread hop and three more round trips. Here `submit` queues a piece of work and one thread
+    runs what is queued in one transaction, each piece in its own savepoint (a piece that fails
+    is rolled back alone and gets its error), then commits once and answers them all. Nobody is
+    answered before the commit; if the batch as a whole fails, each piece runs again alone.
     """
 
     def __init__(self, engine: Engine, *, max_batch: int = 64) -> None:
@@ -210,38 +253,60 @@ class GroupCommit:
                 return
 
     def _run(self, batch: list["_Work[Any]"]) -> None:
-        results: list[tuple[_Work[Any], Any, BaseException | None]] = []
-        try:
-            with Session(self._engine, expire_on_commit=False) as session:
-                # A savepoint keeps one piece's failure from the others; alone, it needs none.
-                alone = len(batch) == 1
-                for item in batch:
-                    if not item.future.set_running_or_notify_cancel():
-                        continue
-                    try:
-                        with nullcontext() if alone else session.begin_nested():
-                            results.append((item, item.work(session), None))
-                    except Exception as exc:  # this piece's own failure: the others go on
-                        if alone:
-                            session.rollback()
-                        results.append((item, None, exc))
-                session.commit()
-        except Exception as exc:  # the commit (or the transaction) failed: nothing was stored
-            for item in batch:
-                if not item.future.done():
-                    item.future.set_exception(exc)
+        batch = [item for item in batch if item.future.set_running_or_notify_cancel()]
+        if len(batch) == 1:
+            self._settle(batch)
             return
-        for item, result, error in results:
-            if error is None:
-                item.future.set_result(result)
-            else:
-                item.future.set_exception(error)
+        try:
+            outcomes = self._transaction(batch)
+        except Exception:
+            # The batch as a whole failed (a deadlock with another process's batch, a lost
+            # connection): none of it was stored. Each piece runs again alone, so only a piece
+            # that fails by itself answers with an error.
+            for item in batch:
+                self._settle([item])
+            return
+        _answer(outcomes)
+
+    def _settle(self, batch: list["_Work[Any]"]) -> None:
+        try:
+            outcomes = self._transaction(batch)
+        except Exception as exc:
+            outcomes = [(item, None, exc) for item in batch]
+        _answer(outcomes)
+
+    def _transaction(self, batch: list["_Work[Any]"]) -> list["_Outcome"]:
+        outcomes: list[_Outcome] = []
+        with Session(self._engine, expire_on_commit=False) as session:
+            alone = len(batch) == 1
+            for item in batch:
+                if alone:  # a savepoint keeps one piece's failure from the others: alone, no need
+                    outcomes.append((item, item.work(session), None))
+                    continue
+                try:
+                    with session.begin_nested():
+                        outcomes.append((item, item.work(session), None))
+                except Exception as exc:  # this piece's own failure: the others go on
+                    outcomes.append((item, None, exc))
+            session.commit()
+        return outcomes
+
+
+def _answer(outcomes: list["_Outcome"]) -> None:
+    for item, result, error in outcomes:
+        if error is None:
+            item.future.set_result(result)
+        else:
+            item.future.set_exception(error)
 
 
 @dataclass(frozen=True, slots=True)
 class _Work(Generic[T]):
     work: Callable[[Session], T]
     future: Future[T]
+
+
+_Outcome = tuple[_Work[Any], Any, Exception | None]  # the piece, what it returned, or its error
 
 
 def alembic_config(url: str) -> Config:

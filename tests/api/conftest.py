@@ -40,6 +40,7 @@ class Server:
     cli: Cli
     port: int
     log: Path
+    workers: int = 1
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -64,7 +65,7 @@ class Server:
         assert self.process is None, "already running"
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [INTAKE, "serve", "--port", str(self.port)],
+                [INTAKE, "serve", "--port", str(self.port), "--workers", str(self.workers)],
                 env=os.environ | self.cli.env,
                 cwd=self.cli.cwd,
                 stdout=log,

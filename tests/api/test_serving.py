@@ -1,0 +1,94 @@
+"""`intake serve --workers N`: worker processes that share the stations' connections, and a
+worker that dies is replaced while the others go on answering."""
+
+import os
+import signal
+import socket
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.api.conftest import SAMPLE_ORDERS, Server, free_port
+from tests.conftest import Cli
+
+
+def _workers(server: Server) -> list[int]:
+    """The worker processes under the server (the supervisor's children that serve)."""
+    assert server.process is not None
+    children = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children")
+    pids = [int(p) for p in children.read_text().split()]
+    return [p for p in pids if b"spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes()]
+
+
+def _connections_per_worker(server: Server) -> dict[int, int]:
+    """How many of the server port's established TCP connections each worker holds."""
+    inodes: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            local_port = int(fields[1].rsplit(":", 1)[1], 16)
+            if local_port == server.port and fields[3] == "01":  # ESTABLISHED
+                inodes.add(fields[9])
+    held = {}
+    for pid in _workers(server):
+        fds = Path(f"/proc/{pid}/fd")
+        links = [os.readlink(fd) for fd in fds.iterdir() if fd.is_symlink()]
+        held[pid] = sum(1 for link in links if link[8:-1] in inodes and link.startswith("socket:"))
+    return held
+
+
+def _wait_for_workers(server: Server, count: int, timeout: float = 60) -> list[int]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pids = _workers(server)
+        if len(pids) == count:
+            return pids
+        time.sleep(0.2)
+    raise AssertionError(f"expected {count} workers, have {_workers(server)}")
+
+
+def test_workers_share_the_connections_and_a_dead_one_is_replaced(
+    cli: Cli, tmp_path: Path
+) -> None:
+    assert cli("orders", "import", str(SAMPLE_ORDERS)).exit_code == 0
+    server = Server(cli, free_port(), tmp_path / "serve.log", workers=2)
+    server.start()
+    try:
+        first = _wait_for_workers(server, 2)
+        clients = [server.client("viewer") for _ in range(24)]
+        for client in clients:  # 24 stations, each on its own kept-alive connection
+            assert client.get("/orders/576470471153815409").status_code == 200
+        spread = _connections_per_worker(server)
+
+        os.kill(first[0], signal.SIGKILL)
+        answers = []
+        for client in clients:  # those on the dead worker reconnect (httpx retries a new one)
+            try:
+                answers.append(client.get("/orders/576470471153815409").status_code)
+            except httpx.TransportError:
+                answers.append(client.get("/orders/576470471153815409").status_code)
+        replaced = _wait_for_workers(server, 2)
+        for client in clients:
+            client.close()
+    finally:
+        server.stop()
+
+    # The kernel spreads connections by a hash of their addresses: each worker gets some.
+    assert sum(spread.values()) == 24, spread
+    assert min(spread.values()) >= 4, spread
+    assert answers == [200] * 24
+    assert first[1] in replaced and first[0] not in replaced
+    assert "starting another" in server.log.read_text()
+
+
+def test_a_port_in_use_is_one_clear_error(cli: Cli) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        for workers in ("1", "2"):
+            result = cli.process("serve", "--port", str(port), "--workers", workers, timeout=60)
+            assert result.exit_code == 2, result.stderr
+            lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+            assert lines == [f"error: cannot listen on 127.0.0.1:{port}: Address already in use"]
