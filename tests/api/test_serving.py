@@ -48,9 +48,7 @@ def _wait_for_workers(server: Server, count: int, timeout: float = 60) -> list[i
     raise AssertionError(f"expected {count} workers, have {_workers(server)}")
 
 
-def test_workers_share_the_connections_and_a_dead_one_is_replaced(
-    cli: Cli, tmp_path: Path
-) -> None:
+def test_workers_share_the_connections_and_a_dead_one_is_replaced(cli: Cli, tmp_path: Path) -> None:
     assert cli("orders", "import", str(SAMPLE_ORDERS)).exit_code == 0
     server = Server(cli, free_port(), tmp_path / "serve.log", workers=2)
     server.start()
