@@ -352,16 +352,26 @@ def serve(
     access_log: Annotated[
         bool, typer.Option(help="Log every request (method, path, status).")
     ] = True,
+    ssl_certfile: Annotated[
+        Path | None, typer.Option(help="Serve https with this certificate (PEM).")
+    ] = None,
+    ssl_keyfile: Annotated[Path | None, typer.Option(help="The certificate's key (PEM).")] = None,
 ) -> None:
-    """Serve the HTTP API (OpenAPI at /docs) and the station page (/station) with uvicorn."""
+    """Serve the HTTP API (OpenAPI at /docs) and the station page (/station) with uvicorn.
+    Browsers give a page its camera only on https or localhost: a station page opened from
+    another PC needs --ssl-certfile and --ssl-keyfile."""
+    from api.serving import ServeError, Tls
     from api.serving import serve as serve_app
 
+    if (ssl_certfile is None) != (ssl_keyfile is None):
+        fail("--ssl-certfile and --ssl-keyfile go together")
+    tls = Tls(ssl_certfile, ssl_keyfile) if ssl_certfile and ssl_keyfile else None
     with open_engine():  # a missing or old database is one clear line, before listening
         pass
     try:
-        serve_app(host=host, port=port, workers=workers, access_log=access_log)
-    except OSError as exc:
-        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+        serve_app(host=host, port=port, workers=workers, access_log=access_log, tls=tls)
+    except ServeError as exc:
+        fail(str(exc))
 
 
 @app.command("station")

@@ -15,7 +15,10 @@ import multiprocessing.context
 import multiprocessing.process
 import signal
 import socket
+import ssl
 import time
+from dataclasses import dataclass
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -25,13 +28,43 @@ log = logging.getLogger("uvicorn.error")
 _RESTART_PAUSE_SECONDS = 1.0
 
 
-def serve(*, host: str, port: int, workers: int, access_log: bool) -> None:
+@dataclass(frozen=True, slots=True)
+class Tls:
+    """A certificate and its key (PEM files), for serving https."""
+
+    certfile: Path
+    keyfile: Path
+
+    def check(self) -> None:
+        """Raise ServeError unless the files hold a certificate and its matching key."""
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        try:
+            context.load_cert_chain(self.certfile, self.keyfile)
+        except (OSError, ssl.SSLError) as exc:
+            reason = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or exc
+            raise ServeError(
+                f"cannot use {self.certfile} and {self.keyfile} for https: {reason}"
+            ) from exc
+
+
+class ServeError(Exception):
+    """The server cannot start as asked (a port in use, an unusable certificate)."""
+
+
+def serve(*, host: str, port: int, workers: int, access_log: bool, tls: Tls | None = None) -> None:
     """Serve until stopped; `workers` processes (each with the whole app) when more than one."""
+    if tls is not None:
+        tls.check()
     options = _uvicorn_options(host, port, access_log)
+    if tls is not None:
+        options |= {"ssl_certfile": str(tls.certfile), "ssl_keyfile": str(tls.keyfile)}
     # The port is tried alone first: a port in use (by another intake serve too) is one clear
     # error (OSError), instead of uvicorn's log lines or, with SO_REUSEPORT, a second server
     # silently sharing the port with the first.
-    _bound_socket(host, port, shared=False).close()
+    try:
+        _bound_socket(host, port, shared=False).close()
+    except OSError as exc:
+        raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
     if workers == 1 or not hasattr(socket, "SO_REUSEPORT"):
         uvicorn.run(**options, workers=workers)
         return

@@ -15,8 +15,9 @@ if ! "$python" -c 'import venv, ensurepip' 2>/dev/null; then
     packages+=(python3 python3-venv python3-dev)
     python=/usr/bin/python3
 fi
-# poppler-utils (pdftoppm, pdftotext): label tests; chromium: the station page tests (Playwright)
-[[ "${1:-}" == "--dev" ]] && packages+=(postgresql poppler-utils chromium)
+# poppler-utils (pdftoppm, pdftotext): label tests; chromium: the station page tests (Playwright);
+# openssl: a certificate for the https test
+[[ "${1:-}" == "--dev" ]] && packages+=(postgresql poppler-utils chromium openssl)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -4,6 +4,8 @@ worker that dies is replaced while the others go on answering."""
 import os
 import signal
 import socket
+import ssl
+import subprocess
 import time
 from pathlib import Path
 
@@ -90,3 +92,62 @@ def test_a_port_in_use_is_one_clear_error(cli: Cli) -> None:
             assert result.exit_code == 2, result.stderr
             lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
             assert lines == [f"error: cannot listen on 127.0.0.1:{port}: Address already in use"]
+
+
+def _certificate(directory: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and its key."""
+    directory.mkdir(exist_ok=True)
+    cert, key = directory / "station.crt", directory / "station.key"
+    made = subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    return cert, key
+
+
+def test_https_for_station_pages_on_other_pcs(cli: Cli, tmp_path: Path) -> None:
+    cert, key = _certificate(tmp_path)
+    port = free_port()
+    process = cli.popen("serve", "--port", str(port), "--ssl-certfile", str(cert),
+                        "--ssl-keyfile", str(key))  # fmt: skip
+    trusted = ssl.create_default_context(cafile=str(cert))
+    try:
+        deadline, answer = time.monotonic() + 60, None
+        while time.monotonic() < deadline and answer is None:
+            try:
+                answer = httpx.get(f"https://127.0.0.1:{port}/station", verify=trusted)
+            except httpx.TransportError:
+                time.sleep(0.2)
+        plain_http_refused = False
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+        except httpx.TransportError:
+            plain_http_refused = True
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
+    assert answer is not None and answer.status_code == 200
+    assert "<video" in answer.text
+    assert plain_http_refused
+
+
+def test_a_bad_certificate_or_half_of_one_is_one_clear_error(cli: Cli, tmp_path: Path) -> None:
+    cert, key = _certificate(tmp_path)
+    other_cert, _other_key = _certificate(tmp_path / "other")
+    half = cli("serve", "--ssl-certfile", str(cert))
+    missing = cli("serve", "--ssl-certfile", str(cert), "--ssl-keyfile", str(tmp_path / "nope.key"))
+    garbage = tmp_path / "garbage.key"
+    garbage.write_text("not a key")
+    unusable = cli("serve", "--ssl-certfile", str(cert), "--ssl-keyfile", str(garbage))
+    mismatched = cli("serve", "--ssl-certfile", str(other_cert), "--ssl-keyfile", str(key))
+
+    for result in (half, missing, unusable, mismatched):
+        assert result.exit_code == 2, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert half.stderr.strip() == "error: --ssl-certfile and --ssl-keyfile go together"
+    assert "No such file or directory" in missing.stderr
+    assert unusable.stderr.startswith(f"error: cannot use {cert} and {garbage} for https: ")
+    assert "KEY_VALUES_MISMATCH" in mismatched.stderr or "mismatch" in mismatched.stderr.lower()
