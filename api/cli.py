@@ -9,6 +9,7 @@ from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar, cast
 
 import typer
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 from typer.exceptions import TyperException
 
 from api import rejects
@@ -25,6 +26,8 @@ from api.output import (
     print_token_revoked,
     print_tokens,
 )
+from api.reports import Format as ReportFormat
+from api.reports import parse_day, report_photos, write_mislabels, write_report, write_sla
 from api.scanning import load_photo_file, read_image_file, shown_path
 from intake import db
 from intake.demo import demo_records
@@ -35,6 +38,7 @@ from intake.lookup import get_order_view
 from intake.mislabels import confirm_defect, resolve_defect
 from intake.orderbook import FileProblem, read_records
 from intake.receiving import check_station_name, receive_scan
+from intake.reports import mislabel_report, sla_report
 from intake.settings import get_settings, rules_from
 from intake.tokens import create_token, list_tokens, revoke_token
 from scanner.images import ImageRejected
@@ -87,6 +91,20 @@ def open_engine() -> Iterator[Engine]:
     engine = db.create_db_engine(get_settings().effective_database_url)
     try:
         db.check_schema(engine)
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def open_report_engine() -> Iterator[Engine]:
+    """An engine for a report: one snapshot of the database, and on SQLite no write lock, so
+    the stations go on scanning while it runs."""
+    with open_engine():  # the schema check
+        pass
+    engine = db.create_db_engine(get_settings().effective_database_url, read_only=True,
+                                 snapshot=True)  # fmt: skip
+    try:
         yield engine
     finally:
         engine.dispose()
@@ -472,6 +490,85 @@ def relabel(
     except OSError as exc:
         fail(f"{out}: cannot write ({exc.strerror or exc})")
     typer.echo(f"{len(labels)} label(s) for order {labels[0].order_no} written to {out}", err=True)
+
+
+report_app = typer.Typer(
+    help="The daily mislabel report and the SLA evidence.", no_args_is_help=True
+)
+app.add_typer(report_app, name="report")
+FormatOption = Annotated[ReportFormat, typer.Option("--format", help="csv, json, html or pdf.")]
+OutOption = Annotated[
+    Path | None, typer.Option("--out", help="Write here (default: standard output).")
+]
+
+
+@report_app.command("mislabels")
+@domain_errors
+def report_mislabels(
+    day: Annotated[str, typer.Option("--date", help="The warehouse's local day, YYYY-MM-DD.")],
+    fmt: FormatOption = ReportFormat.csv,
+    supplier: Annotated[str | None, typer.Option(help="One supplier's cartons only.")] = None,
+    out: OutOption = None,
+    per_supplier: Annotated[
+        bool, typer.Option(help="One file per supplier, its own orders only, into --out DIR.")
+    ] = False,
+    photo_base_url: Annotated[
+        str | None, typer.Option(help="Link evidence photos as URL/photos/ID (the service's URL).")
+    ] = None,
+) -> None:
+    """Every mislabeled carton of one local day, by supplier, with defects, fees and photos.
+    Exit status 0 with a report (an empty day is a report that says so), 2 for a bad date, an
+    unknown supplier or an unwritable file."""
+    settings = get_settings()
+    local_day = parse_day(day, "--date")
+    photos = report_photos(settings, photo_base_url)
+    with open_report_engine() as engine, Session(engine) as session:
+        if not per_supplier:
+            report = mislabel_report(session, day=local_day, zone=settings.zone,
+                                     supplier_id=supplier)  # fmt: skip
+            write_report(out, fmt, lambda f: write_mislabels(f, session, report, fmt, photos))
+            return
+        if out is None or supplier is not None:
+            fail("--per-supplier writes one file per supplier into --out DIR (and no --supplier)")
+        out.mkdir(parents=True, exist_ok=True)
+        day_report = mislabel_report(session, day=local_day, zone=settings.zone)
+        for summary in day_report.summaries:
+            if summary.supplier_id is None:
+                continue  # cartons of unknown orders: no supplier to send them to
+            report = mislabel_report(session, day=local_day, zone=settings.zone,
+                                     supplier_id=summary.supplier_id)  # fmt: skip
+            path = out / f"mislabels-{local_day}-{_file_safe(summary.supplier_id)}.{fmt}"
+            write_report(
+                path,
+                fmt,
+                functools.partial(
+                    write_mislabels, session=session, report=report, fmt=fmt, photos=photos
+                ),
+            )
+            typer.echo(str(path), err=True)
+
+
+@report_app.command("sla")
+@domain_errors
+def report_sla(
+    first: Annotated[str, typer.Option("--from", help="First local day, YYYY-MM-DD.")],
+    last: Annotated[str, typer.Option("--to", help="Last local day (included), YYYY-MM-DD.")],
+    fmt: FormatOption = ReportFormat.csv,
+    supplier: Annotated[str | None, typer.Option(help="One supplier's orders only.")] = None,
+    out: OutOption = None,
+) -> None:
+    """Orders marked ready to ship late, cartons the carrier delayed (complaint evidence) and
+    orders ready to ship but never received, for the local days --from to --to."""
+    settings = get_settings()
+    start, end = parse_day(first, "--from"), parse_day(last, "--to")
+    with open_report_engine() as engine, Session(engine) as session:
+        report = sla_report(session, first=start, last=end, zone=settings.zone,
+                            hours=rules_from(settings).sla, supplier_id=supplier)  # fmt: skip
+        write_report(out, fmt, lambda f: write_sla(f, session, report, fmt))
+
+
+def _file_safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)[:64]
 
 
 def main() -> None:

@@ -27,15 +27,19 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 T = TypeVar("T")
 
 
-def create_db_engine(url: str, *, create_dir: bool = False, read_only: bool = False) -> Engine:
+def create_db_engine(
+    url: str, *, create_dir: bool = False, read_only: bool = False, snapshot: bool = False
+) -> Engine:
     """An engine for the URL; SQLite gets WAL, a busy timeout and early-locking transactions.
 
     `read_only` (SQLite): an engine for look-ups only. Its transactions begin deferred and take
     no write lock: in WAL mode readers never wait for the writer, nor the writer for them.
+    `snapshot` (with read_only): every transaction reads one snapshot of the database, for
+    reports whose summary and rows must agree (on SQLite any read transaction does).
     """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return _server_engine(url, read_only=read_only)
+        return _server_engine(url, read_only=read_only, snapshot=snapshot)
     if parsed.database and parsed.database != ":memory:":
         path = Path(parsed.database)
         if create_dir:
@@ -69,7 +73,7 @@ def is_sqlite(bind: Engine | sa.Connection) -> bool:
 _IDLE_BEFORE_PING_SECONDS = 10.0
 
 
-def _server_engine(url: str, *, read_only: bool) -> Engine:
+def _server_engine(url: str, *, read_only: bool, snapshot: bool) -> Engine:
     """PostgreSQL: a pool whose connections are checked only after they sat idle.
 
     SQLAlchemy's pool_pre_ping asks the server once per checkout, a round trip per request that
@@ -82,7 +86,7 @@ def _server_engine(url: str, *, read_only: bool) -> Engine:
     """
     options: dict[str, Any] = {"pool_size": 10, "max_overflow": 20}
     if read_only:
-        options["isolation_level"] = "AUTOCOMMIT"
+        options["isolation_level"] = "REPEATABLE READ" if snapshot else "AUTOCOMMIT"
     engine = sa.create_engine(url, **options)
     event.listen(engine, "checkin", _note_idle_since)
     event.listen(engine, "checkout", _ping_if_idle)

@@ -341,9 +341,8 @@ def _fee_sums(start: datetime, end: datetime, supplier_id: str | None) -> sa.Sel
 def _first_defect_at() -> sa.ColumnElement[Any]:
     # The time of the carton's first defect, the same on each of its rows: rows of one carton
     # stay together when ordered by it, then by carton.
-    first = sa.select(sa.func.min(_DEFECTS.c.created_at)).where(
-        _DEFECTS.c.carton_id == _CARTONS.c.id
-    )
+    others = _DEFECTS.alias("carton_defects")
+    first = sa.select(sa.func.min(others.c.created_at)).where(others.c.carton_id == _CARTONS.c.id)
     return first.scalar_subquery()
 
 

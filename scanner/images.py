@@ -104,3 +104,12 @@ def _to_bgr(image: Image.Image) -> np.ndarray:
         image = background
     rgb = np.asarray(image.convert("RGB"))
     return np.ascontiguousarray(rgb[:, :, ::-1])
+
+
+def thumbnail_jpeg(data: bytes, *, width: int = 240) -> bytes:
+    """A small JPEG of an image (for a report's rows), at most `width` pixels wide."""
+    image = _open(data)
+    image.thumbnail((width, width * 4))
+    out = io.BytesIO()
+    image.convert("RGB").save(out, format="JPEG", quality=70)
+    return out.getvalue()
