@@ -71,6 +71,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Look-ups and token checks read beside the writer instead of queueing behind it.
         app.state.read_engine = db.create_db_engine(settings.effective_database_url,
                                                     read_only=True)  # fmt: skip
+        # Reports read one snapshot, however long they take, without the write lock.
+        app.state.report_engine = db.create_db_engine(settings.effective_database_url,
+                                                      read_only=True, snapshot=True)  # fmt: skip
         # Few threads for the blocking handlers: more only fight over one core and one writer.
         to_thread.current_default_thread_limiter().total_tokens = _HANDLER_THREADS
         # The OCR models take seconds to load: load them now, beside serving, not on the first
@@ -82,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.group_commit.close()
             engine.dispose()
             app.state.read_engine.dispose()
+            app.state.report_engine.dispose()
 
     app = FastAPI(
         title="Parcel intake station",
@@ -93,9 +97,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = Metrics()
     _install_error_handlers(app)
     app.add_middleware(_Timed)
-    from api import routes, station
+    from api import report_routes, routes, station
 
     app.include_router(routes.router)
+    app.include_router(report_routes.router)
     app.include_router(station.router)
     return app
 

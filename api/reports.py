@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
@@ -103,7 +103,7 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def write_mislabels(
-    out: IO[bytes], session: Session, report: MislabelReport, fmt: Format, photos: Photos
+    out: BinaryIO, session: Session, report: MislabelReport, fmt: Format, photos: Photos
 ) -> None:
     """The day's mislabel report in the format, rows streamed from the session."""
     lines = mislabel_lines(session, report)
@@ -126,7 +126,7 @@ def write_mislabels(
         write_mislabels_pdf(out, report, lines, trend, photos.thumbnail)
 
 
-def write_sla(out: IO[bytes], session: Session, report: SlaReport, fmt: Format) -> None:
+def write_sla(out: BinaryIO, session: Session, report: SlaReport, fmt: Format) -> None:
     """The SLA evidence report in the format, rows streamed from the session."""
     late = late_ready_to_ship(session, report)
     delays = carrier_delays(session, report)
@@ -311,7 +311,7 @@ def _local(at: datetime | None, zone: ZoneInfo) -> str | None:
     return at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S") if at is not None else None
 
 
-def _write_text(out: IO[bytes], chunks: Iterable[str], *, bom: bool = False) -> None:
+def _write_text(out: BinaryIO, chunks: Iterable[str], *, bom: bool = False) -> None:
     # UTF-8 with a BOM: Excel then opens the CSV as UTF-8 (Chinese names intact).
     if bom:
         out.write("\ufeff".encode())
@@ -322,7 +322,7 @@ def _write_text(out: IO[bytes], chunks: Iterable[str], *, bom: bool = False) -> 
 class _text:
     """A text view of a binary stream, detached (not closed) afterwards."""
 
-    def __init__(self, out: IO[bytes]) -> None:
+    def __init__(self, out: BinaryIO) -> None:
         self._wrapper = io.TextIOWrapper(out, encoding="utf-8", newline="\n")
 
     def __enter__(self) -> io.TextIOWrapper:
@@ -363,7 +363,7 @@ def report_photos(settings: Settings, base_url: str | None) -> Photos:
     return Photos(url, thumbnail)
 
 
-def write_report(out: Path | None, fmt: Format, write: Callable[[IO[bytes]], None]) -> None:
+def write_report(out: Path | None, fmt: Format, write: Callable[[BinaryIO], None]) -> None:
     """Write a report to the file (whole or not at all: under a temporary name, then renamed)
     or to standard output."""
     if out is None:

@@ -36,6 +36,8 @@ ROUTES = [
     ),
     ("GET", "/photos/" + "0" * 64, {}, {"viewer", "billing", "admin"}),
     ("GET", "/metrics", {}, {"viewer", "billing", "admin"}),
+    ("GET", "/reports/mislabels?date=2026-11-29", {}, {"billing", "admin"}),
+    ("GET", "/reports/sla?from=2026-11-01&to=2026-11-29", {}, {"billing", "admin"}),
 ]
 ROLES = ("station", "viewer", "billing", "admin")
 
@@ -232,3 +234,34 @@ def test_whoami_names_the_token_and_its_rights(server: Server) -> None:
         me = billing.get("/whoami").json()
     assert me == {"name": "Billing desk", "role": "billing", "may": ["bill", "look_up"]}
     _error(httpx.get(f"{server.url}/whoami"), 401, "unauthorized")
+
+
+def test_the_daily_report_over_http(server: Server) -> None:
+    photo = (LABELS / "label_057.jpg").read_bytes()
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    with server.client("station") as station, server.client("billing") as billing:
+        upload = {"photo": ("label_057.jpg", photo, "image/jpeg")}
+        found = station.post("/scans/photo", data={"operator": "mei"}, files=upload).json()
+        as_json = billing.get("/reports/mislabels", params={"date": today})
+        as_csv = billing.get("/reports/mislabels", params={"date": today, "format": "csv"})
+        empty = billing.get("/reports/mislabels", params={"date": "2020-01-01"})
+        sla = billing.get("/reports/sla", params={"from": today, "to": today, "format": "csv"})
+        bad_date = billing.get("/reports/mislabels", params={"date": "2026-02-30"})
+        unknown = billing.get("/reports/mislabels", params={"date": today, "supplier": "NOPE"})
+        bad_format = billing.get("/reports/mislabels", params={"date": today, "format": "xls"})
+        backwards = billing.get("/reports/sla", params={"from": today, "to": "2020-01-01"})
+
+    report = as_json.json()
+    (line,) = report["mislabels"]
+    assert line["defect_codes"] == ["forbidden_link"] and line["order_no"] == found["order_no"]
+    assert line["photo_url"] == f"{server.url}/photos/{found['photo']}"
+    assert report["totals"]["cartons_mislabeled"] == 1
+    assert as_csv.headers["content-type"] == "text/csv; charset=utf-8"
+    assert 'attachment; filename="mislabels-' in as_csv.headers["content-disposition"]
+    assert as_csv.content.startswith(b"\xef\xbb\xbf") and found["order_no"] in as_csv.text
+    assert empty.json()["empty"] is True and empty.json()["mislabels"] == []
+    assert sla.status_code == 200 and sla.text.lstrip("\ufeff").startswith("section,order_no")
+    _error(bad_date, 422, "invalid_request")
+    assert "unknown supplier" not in str(_error(unknown, 422, "unknown_supplier")["detail"])
+    _error(bad_format, 422, "invalid_request")
+    _error(backwards, 422, "invalid_input")
