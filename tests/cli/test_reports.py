@@ -366,3 +366,27 @@ def test_sla_report_lists_late_delayed_and_missing_orders(
         and bad.stderr.strip()
         == "error: the period ends (2026-11-01) before it starts (2026-11-30)"
     )
+
+
+def test_one_file_per_supplier_holds_only_its_own_orders(
+    cli: Cli, tmp_path: Path, engine: Engine
+) -> None:
+    day = Day(DAY, SHANGHAI)
+    _generate(cli, tmp_path, engine, day, seed=8)
+    with engine.connect() as c:
+        supplier_of = dict(c.execute(sa.text("SELECT order_no, supplier_id FROM orders")).all())
+    out = tmp_path / "to-suppliers"
+
+    result = cli("report", "mislabels", "--date", str(DAY), "--format", "csv",
+                 "--per-supplier", "--out", str(out))  # fmt: skip
+
+    assert result.exit_code == 0, result.stderr
+    files = sorted(out.iterdir())
+    assert [f.name for f in files] == [f"mislabels-{DAY}-SUP{i:03d}.csv" for i in range(8)]
+    for f in files:
+        supplier = f.stem.rsplit("-", 1)[1]
+        rows = list(csv.DictReader(io.StringIO(f.read_text(encoding="utf-8-sig"))))
+        assert {r["supplier_id"] for r in rows} <= {supplier}
+        assert all(supplier_of[r["order_no"]] == supplier for r in rows)
+    # Cartons of unknown orders go to no supplier.
+    assert not any("SF999" in f.read_text(encoding="utf-8-sig") for f in files)
