@@ -179,7 +179,7 @@ class _Fonts:
 
 
 @functools.cache
-def _fonts() -> _Fonts:
+def register_fonts() -> _Fonts:
     """Register the TrueType fonts once; a missing file is the user's to fix."""
     for name, (path, package) in FONTS.items():
         if not path.is_file():
@@ -192,9 +192,9 @@ def _fonts() -> _Fonts:
     return _Fonts(frozenset(latin), frozenset(cjk))
 
 
-def _runs(text: str, bold: bool) -> list[tuple[str, str, bool]]:
+def font_runs(text: str, bold: bool) -> list[tuple[str, str, bool]]:
     """(text, font, fake bold) runs: each character in the first font that has its glyph."""
-    fonts = _fonts()
+    fonts = register_fonts()
     latin = "IntakeSans-Bold" if bold else "IntakeSans"
     runs: list[tuple[str, str, bool]] = []
     for ch in text:
@@ -210,12 +210,12 @@ def _runs(text: str, bold: bool) -> list[tuple[str, str, bool]]:
 
 def pdf_width(text: str, size: float, bold: bool) -> float:
     """The printed width of a text in points, run by run."""
-    return sum(float(pdfmetrics.stringWidth(r, font, size)) for r, font, _ in _runs(text, bold))
+    return sum(float(pdfmetrics.stringWidth(r, font, size)) for r, font, _ in font_runs(text, bold))
 
 
 def render_pdf(labels: Sequence[LabelContent]) -> bytes:
     """One 100×150 mm page per label."""
-    _fonts()
+    register_fonts()
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=(PAGE_W * MM, PAGE_H * MM), invariant=True)
     canvas.setProducer("intake relabel")
@@ -267,7 +267,7 @@ def _draw_text(canvas: Canvas, block: TextBlock) -> None:
             x += (box.w * MM - pdf_width(line, size, block.bold)) / 2
         text = canvas.beginText(x, top - size * (n * LEADING + 0.96))
         canvas.setLineWidth(size * 0.04)
-        for run, font, fake_bold in _runs(line, block.bold):
+        for run, font, fake_bold in font_runs(line, block.bold):
             text.setFont(font, size)
             text.setTextRenderMode(2 if fake_bold else 0)
             text.textOut(run)
