@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
+from api.photolinks import link_query
 from intake.errors import InvalidInput
 from intake.fees import money
 from intake.photos import PhotoStore
@@ -64,7 +65,7 @@ class Photos:
     thumbnail: Callable[[str], bytes | None]
 
 
-NO_PHOTOS = Photos(lambda _sha: None, lambda _sha: None)
+THUMBNAIL_WIDTH = 240
 
 # Stable columns: tools downstream read them by name; new ones are only ever added at the end.
 MISLABEL_COLUMNS = (
@@ -348,14 +349,16 @@ def report_photos(settings: Settings, base_url: str | None) -> Photos:
     root = base_url.rstrip("/") if base_url else None
 
     def url(sha256: str) -> str | None:
-        return f"{root}/photos/{sha256}" if root else None
+        # Signed: the link opens in a browser or for a supplier without a token, until it expires.
+        query = link_query(settings, sha256, width=THUMBNAIL_WIDTH)
+        return f"{root}/photos/{sha256}?{query}" if root else None
 
     def thumbnail(sha256: str) -> bytes | None:
         for media_type in ("image/jpeg", "image/png", "image/webp"):
             try:
                 path = store.path_of(sha256, media_type)
                 if path.exists():
-                    return thumbnail_jpeg(path.read_bytes())
+                    return thumbnail_jpeg(path.read_bytes(), width=THUMBNAIL_WIDTH)
             except (InvalidInput, OSError, ImageRejected):
                 return None
         return None

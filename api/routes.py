@@ -21,6 +21,7 @@ from api.app import (
     write,
 )
 from api.inspecting import PhotoRequest, inspect_photo
+from api.photolinks import link_is_valid
 from intake import db
 from intake.importing import import_orders
 from intake.lookup import get_order_view, list_orders
@@ -30,6 +31,7 @@ from intake.photos import PhotoStore, get_photo
 from intake.receiving import ScanDecision, receive_scan
 from intake.settings import rules_from
 from intake.tokens import Permission, TokenInfo
+from scanner.images import thumbnail_jpeg
 
 router = APIRouter()
 
@@ -250,11 +252,30 @@ def post_resolve(defect_id: int, body: ResolveIn, who: Billing,
 
 
 @router.get("/photos/{photo_id}", tags=["mislabels"], response_class=Response)
-def get_photo_file(photo_id: str, who: Viewer, engine: ReadEngine,
-                   settings: SettingsDep) -> Response:  # fmt: skip
-    """An evidence photo, by the id an inspection gave (its SHA-256)."""
+def get_photo_file(
+    photo_id: str,
+    request: Request,
+    engine: ReadEngine,
+    settings: SettingsDep,
+    width: Annotated[int | None, Query(ge=32, le=1600, description="A smaller copy.")] = None,
+    expires: Annotated[int | None, Query(description="A report link's expiry.")] = None,
+    sig: Annotated[
+        str | None, Query(max_length=64, description="A report link's signature.")
+    ] = None,
+) -> Response:
+    """An evidence photo, by the id an inspection gave (its SHA-256): with a viewer, billing or
+    admin token, or through a signed, expiring link from a report (no token)."""
+    if sig is None or expires is None:
+        who = authenticated(request, engine)
+        if not who.may(Permission.look_up):
+            raise ApiError(403, "forbidden", f"a {who.role} token may not do this (needs look_up)")
+    elif not link_is_valid(settings, photo_id, width=width, expires=expires, sig=sig):
+        raise ApiError(403, "link_invalid", "this photo link is not valid or has expired")
     with Session(engine) as session:
         photo, data = get_photo(session, store=PhotoStore(settings.effective_photo_dir),
                                 sha256=photo_id)  # fmt: skip
-    return Response(data, media_type=photo.media_type,
+    media_type = photo.media_type
+    if width is not None:
+        data, media_type = thumbnail_jpeg(data, width=width), "image/jpeg"
+    return Response(data, media_type=media_type,
                     headers={"Cache-Control": "private, max-age=86400"})  # fmt: skip

@@ -4,7 +4,7 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from intake.errors import InvalidInput
@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     # Domestic transit from collection to the warehouse, on top of the pickup allowance.
     transit_hours: float = Field(default=72, ge=0)
     fee_schedule_file: Path | None = None
+    # Signs the evidence-photo links in reports (they open without a token until they expire).
+    # Unset: a random secret made once in data_dir/link-secret; set it when several hosts serve.
+    link_secret: SecretStr | None = None
     # Evidence photos, one file per distinct photo named by its SHA-256 (default: data_dir/photos).
     photo_dir: Path | None = None
     # Threads for reading label text (0: every core this process may use).

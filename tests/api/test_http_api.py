@@ -254,7 +254,16 @@ def test_the_daily_report_over_http(server: Server) -> None:
     report = as_json.json()
     (line,) = report["mislabels"]
     assert line["defect_codes"] == ["forbidden_link"] and line["order_no"] == found["order_no"]
-    assert line["photo_url"] == f"{server.url}/photos/{found['photo']}"
+    # The photo link opens without a token (a browser's <img>, a supplier), and only as signed.
+    link = line["photo_url"]
+    assert link.startswith(f"{server.url}/photos/{found['photo']}?width=240&expires=")
+    thumbnail = httpx.get(link)
+    assert thumbnail.status_code == 200 and thumbnail.headers["content-type"] == "image/jpeg"
+    assert thumbnail.content[:2] == b"\xff\xd8" and len(thumbnail.content) < len(photo)
+    _error(httpx.get(link.replace("width=240", "width=1200")), 403, "link_invalid")
+    _error(httpx.get(link[:-4] + "0000"), 403, "link_invalid")
+    other = hashlib.sha256(b"x").hexdigest()
+    _error(httpx.get(link.replace(found["photo"], other)), 403, "link_invalid")
     assert report["totals"]["cartons_mislabeled"] == 1
     assert as_csv.headers["content-type"] == "text/csv; charset=utf-8"
     assert 'attachment; filename="mislabels-' in as_csv.headers["content-disposition"]
