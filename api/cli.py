@@ -13,7 +13,6 @@ from sqlmodel import Session
 from typer.exceptions import TyperException
 
 from api import rejects
-from api.inspecting import PhotoRequest, inspect_photo, ocr_threads
 from api.output import (
     print_confirmed,
     print_decision,
@@ -28,7 +27,6 @@ from api.output import (
 )
 from api.reports import Format as ReportFormat
 from api.reports import parse_day, report_photos, write_mislabels, write_report, write_sla
-from api.scanning import load_photo_file, read_image_file, shown_path
 from intake import db
 from intake.demo import demo_records
 from intake.errors import ImportRejected, IntakeError
@@ -41,9 +39,6 @@ from intake.receiving import check_station_name, receive_scan
 from intake.reports import mislabel_report, sla_report
 from intake.settings import get_settings, rules_from
 from intake.tokens import create_token, list_tokens, revoke_token
-from scanner.images import ImageRejected
-from scanner.ocr import text_reader
-from scanner.pipeline import Engine as DecodeEngine
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -298,6 +293,9 @@ def decode_images(
     engine: Annotated[str, typer.Option(help="pipeline (default), zxing or zbar.")] = "pipeline",
 ) -> None:
     """Read every barcode and QR code on each image; exit status 2 if any file could not be read."""
+    from api.scanning import read_image_file
+    from scanner.pipeline import Engine as DecodeEngine
+
     if engine not in ("pipeline", "zxing", "zbar"):
         fail(f"unknown engine {engine!r}: pipeline, zxing or zbar")
     settings = get_settings()
@@ -332,6 +330,13 @@ def inspect_photos(
 ) -> None:
     """Receive each photographed carton, check its shipping label and record its mislabel defects
     and fees; exit status 2 if any photo could not be used."""
+    # Imported here: the image and OCR stack takes a third of a second that other commands
+    # (a scan, a report from cron) need not wait for.
+    from api.inspecting import PhotoRequest, inspect_photo, ocr_threads
+    from api.scanning import load_photo_file, shown_path
+    from scanner.images import ImageRejected
+    from scanner.ocr import text_reader
+
     settings = get_settings()
     request = PhotoRequest(
         check_station_name(station, "station"), check_station_name(operator, "operator"), dry_run
@@ -525,7 +530,7 @@ def report_mislabels(
     with open_report_engine() as engine, Session(engine) as session:
         if not per_supplier:
             report = mislabel_report(session, day=local_day, zone=settings.zone,
-                                     supplier_id=supplier)  # fmt: skip
+                                     supplier_id=supplier, summarize=fmt.summarized)  # fmt: skip
             write_report(out, fmt, lambda f: write_mislabels(f, session, report, fmt, photos))
             return
         if out is None or supplier is not None:
@@ -536,7 +541,8 @@ def report_mislabels(
             if summary.supplier_id is None:
                 continue  # cartons of unknown orders: no supplier to send them to
             report = mislabel_report(session, day=local_day, zone=settings.zone,
-                                     supplier_id=summary.supplier_id)  # fmt: skip
+                                     supplier_id=summary.supplier_id,
+                                     summarize=fmt.summarized)  # fmt: skip
             path = out / f"mislabels-{local_day}-{_file_safe(summary.supplier_id)}.{fmt}"
             write_report(
                 path,

@@ -4,20 +4,22 @@ import json
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from api.scanning import FileReading
 from intake.fees import money
 from intake.importing import ImportReport
 from intake.lookup import OrderView
 from intake.models import Defect
 from intake.receiving import ScanDecision
 from intake.tokens import TokenInfo
+
+if TYPE_CHECKING:  # the image stack loads only for the commands that read images
+    from api.scanning import FileReading
 
 OUTCOME_STYLE = {
     "received": "bold green",
@@ -144,7 +146,7 @@ def print_order_view(view: OrderView, *, as_json: bool, zone: ZoneInfo) -> None:
         out.print(f"  defect #{d.id} {d.code} ({d.state}; {fee}) {escape(d.detail)}")
 
 
-def print_reading(reading: FileReading, *, as_json: bool) -> None:
+def print_reading(reading: "FileReading", *, as_json: bool) -> None:
     """The codes read from one image file (errors on standard error in text mode)."""
     if as_json:
         print_json(reading.as_dict())

@@ -43,7 +43,8 @@ def get_mislabel_report(
     photos = report_photos(settings, str(request.base_url))
     with Session(_report_engine(request)) as session:
         report = _known_supplier(lambda: mislabel_report(session, day=day, zone=settings.zone,
-                                                         supplier_id=supplier))  # fmt: skip
+                                                         supplier_id=supplier,
+                                                         summarize=fmt.summarized))  # fmt: skip
         name = f"mislabels-{day}{f'-{supplier}' if supplier else ''}.{fmt}"
         return _answer(fmt, name, lambda out: write_mislabels(out, session, report, fmt, photos))
 

@@ -35,7 +35,6 @@ from intake.reports import (
     never_received,
 )
 from intake.settings import Settings
-from scanner.images import ImageRejected, thumbnail_jpeg
 
 
 class Format(StrEnum):
@@ -45,6 +44,11 @@ class Format(StrEnum):
     json = "json"
     html = "html"
     pdf = "pdf"
+
+    @property
+    def summarized(self) -> bool:
+        """Whether it shows the summary per supplier (a CSV is the rows alone)."""
+        return self is not Format.csv
 
     @property
     def media_type(self) -> str:
@@ -354,6 +358,8 @@ def report_photos(settings: Settings, base_url: str | None) -> Photos:
         return f"{root}/photos/{sha256}?{query}" if root else None
 
     def thumbnail(sha256: str) -> bytes | None:
+        from scanner.images import ImageRejected, thumbnail_jpeg  # only PDFs need the image stack
+
         for media_type in ("image/jpeg", "image/png", "image/webp"):
             try:
                 path = store.path_of(sha256, media_type)

@@ -168,10 +168,18 @@ def check_supplier(session: Session, supplier_id: str | None) -> None:
 
 
 def mislabel_report(
-    session: Session, *, day: date, zone: ZoneInfo, supplier_id: str | None = None
+    session: Session,
+    *,
+    day: date,
+    zone: ZoneInfo,
+    supplier_id: str | None = None,
+    summarize: bool = True,
 ) -> MislabelReport:
-    """The summary of one local day (every supplier, or one); rows come from mislabel_lines."""
+    """The summary of one local day (every supplier, or one); rows come from mislabel_lines.
+    `summarize=False` skips the summary's aggregates (a CSV of the rows needs none of them)."""
     check_supplier(session, supplier_id)
+    if not summarize:
+        return MislabelReport(day, zone, supplier_id, utcnow(), [])
     start = local_day_start(day, zone)
     end = local_day_start(day + timedelta(days=1), zone)
     connection = session.connection()
