@@ -193,14 +193,16 @@ def mislabel_report(
 
     for supplier, name, count in connection.execute(_received_counts(start, end, supplier_id)):
         entry(supplier, name)["received"] += count
-    for supplier, name, count in connection.execute(_mislabeled_counts(start, end, supplier_id)):
-        entry(supplier, name)["mislabeled"] += count
-    for supplier, name, code, count in connection.execute(_defect_counts(start, end, supplier_id)):
-        entry(supplier, name)["codes"][code] = count
-    for supplier, name, action, currency, amount in connection.execute(
-        _fee_sums(start, end, supplier_id)
-    ):
-        entry(supplier, name)["fees"][(action, currency)] = _decimal(amount)
+    # The day's defects are few (tens of thousands): read once, added up here, exactly.
+    cartons: dict[str | None, set[int]] = {}
+    for row in connection.execute(_defect_facts(start, end, supplier_id)):
+        e = entry(row.supplier_id, row.name)
+        cartons.setdefault(row.supplier_id, set()).add(row.carton_id)
+        e["codes"][row.code] = e["codes"].get(row.code, 0) + 1
+        key = (row.action, row.fee_currency)
+        e["fees"][key] = e["fees"].get(key, Decimal(0)) + _decimal(row.owed)
+    for supplier, ids in cartons.items():
+        by_supplier[supplier]["mislabeled"] = len(ids)
     summaries = [
         SupplierSummary(
             supplier,
@@ -312,38 +314,22 @@ def _mislabeled_counts(start: datetime, end: datetime, supplier_id: str | None) 
     return _with_supplier(_defects_in_day(query, start, end), supplier_id)
 
 
-def _defect_counts(start: datetime, end: datetime, supplier_id: str | None) -> sa.Select[Any]:
-    query = (
-        sa.select(_SUPPLIERS.c.supplier_id, _SUPPLIERS.c.name, _DEFECTS.c.code, sa.func.count())
-        .select_from(_defect_sources())
-        .group_by(_SUPPLIERS.c.supplier_id, _SUPPLIERS.c.name, _DEFECTS.c.code)
-    )
+def _defect_facts(start: datetime, end: datetime, supplier_id: str | None) -> sa.Select[Any]:
+    query = sa.select(
+        _SUPPLIERS.c.supplier_id,
+        _SUPPLIERS.c.name,
+        _DEFECTS.c.carton_id,
+        _DEFECTS.c.code,
+        _DEFECTS.c.action,
+        _DEFECTS.c.fee_currency,
+        _owed().label("owed"),
+    ).select_from(_defect_sources())
     return _with_supplier(_defects_in_day(query, start, end), supplier_id)
 
 
 def _owed() -> sa.ColumnElement[Any]:
     """A defect's fee as owed: nothing once waived."""
     return sa.case((_DEFECTS.c.state == DefectState.waived, 0), else_=_DEFECTS.c.fee_amount)
-
-
-def _fee_sums(start: datetime, end: datetime, supplier_id: str | None) -> sa.Select[Any]:
-    query = (
-        sa.select(
-            _SUPPLIERS.c.supplier_id,
-            _SUPPLIERS.c.name,
-            _DEFECTS.c.action,
-            _DEFECTS.c.fee_currency,
-            sa.func.sum(_owed()),
-        )
-        .select_from(_defect_sources())
-        .group_by(
-            _SUPPLIERS.c.supplier_id,
-            _SUPPLIERS.c.name,
-            _DEFECTS.c.action,
-            _DEFECTS.c.fee_currency,
-        )
-    )
-    return _with_supplier(_defects_in_day(query, start, end), supplier_id)
 
 
 def _first_defect_at() -> sa.ColumnElement[Any]:
