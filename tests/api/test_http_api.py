@@ -244,6 +244,8 @@ def test_the_daily_report_over_http(server: Server) -> None:
         found = station.post("/scans/photo", data={"operator": "mei"}, files=upload).json()
         as_json = billing.get("/reports/mislabels", params={"date": today})
         as_csv = billing.get("/reports/mislabels", params={"date": today, "format": "csv"})
+        as_html = billing.get("/reports/mislabels", params={"date": today, "format": "html"})
+        as_pdf = billing.get("/reports/mislabels", params={"date": today, "format": "pdf"})
         empty = billing.get("/reports/mislabels", params={"date": "2020-01-01"})
         sla = billing.get("/reports/sla", params={"from": today, "to": today, "format": "csv"})
         bad_date = billing.get("/reports/mislabels", params={"date": "2026-02-30"})
@@ -268,6 +270,12 @@ def test_the_daily_report_over_http(server: Server) -> None:
     assert as_csv.headers["content-type"] == "text/csv; charset=utf-8"
     assert 'attachment; filename="mislabels-' in as_csv.headers["content-disposition"]
     assert as_csv.content.startswith(b"\xef\xbb\xbf") and found["order_no"] in as_csv.text
+    assert as_html.headers["content-type"] == "text/html; charset=utf-8"
+    assert found["order_no"] in as_html.text and "<svg" in as_html.text
+    thumbnail_src = f'src="{server.url}/photos/{found["photo"]}?width=240&amp;expires='
+    assert thumbnail_src in as_html.text  # the thumbnail, through a signed link
+    assert as_pdf.headers["content-type"] == "application/pdf"
+    assert as_pdf.content.startswith(b"%PDF") and as_pdf.content.rstrip().endswith(b"%%EOF")
     assert empty.json()["empty"] is True and empty.json()["mislabels"] == []
     assert sla.status_code == 200 and sla.text.lstrip("\ufeff").startswith("section,order_no")
     _error(bad_date, 422, "invalid_request")
