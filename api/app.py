@@ -261,10 +261,17 @@ def read_image_upload(
     return data, load_image(data, max_pixels=settings.max_image_pixels)
 
 
+async def get_report_engine(request: Request) -> Engine:
+    """The engine for reports: one snapshot per transaction, no write lock."""
+    engine: Engine = request.app.state.report_engine
+    return engine
+
+
 # Handlers open their sessions themselves (`db.session_scope(engine)` to write,
 # `Session(read_engine)` to look up), never in a dependency: FastAPI ends a dependency on another
 # pool thread after the handler, and a SQLite write turn held until then would wait for a thread
 # the next writers hold; each of those thread hops also costs more than a look-up.
 WriteEngine = Annotated[Engine, Depends(get_engine)]
 ReadEngine = Annotated[Engine, Depends(get_read_engine)]
+ReportEngine = Annotated[Engine, Depends(get_report_engine)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]

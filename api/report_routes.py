@@ -7,10 +7,9 @@ from typing import Annotated, BinaryIO, TypeVar, cast
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
-from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from api.app import ApiError, SettingsDep, require
+from api.app import ApiError, ReportEngine, SettingsDep, require
 from api.reports import Format, report_photos, write_mislabels, write_sla
 from intake.errors import NotFound
 from intake.reports import mislabel_report, sla_report
@@ -24,15 +23,11 @@ _IN_MEMORY_BYTES = 8 * 1024 * 1024  # a bigger report is spooled to a temporary 
 _CHUNK = 64 * 1024
 
 
-def _report_engine(request: Request) -> Engine:
-    engine: Engine = request.app.state.report_engine
-    return engine
-
-
 @router.get("/reports/mislabels", response_class=StreamingResponse)
 def get_mislabel_report(
     request: Request,
     who: Billing,
+    engine: ReportEngine,
     settings: SettingsDep,
     day: Annotated[date, Query(alias="date", description="The warehouse's local day.")],
     supplier: Annotated[str | None, Query(max_length=64)] = None,
@@ -41,7 +36,7 @@ def get_mislabel_report(
     """Every mislabeled carton of one local day by supplier: defects, fees, evidence photos
     (linked under this service: /photos/{id}, with a token), as CSV, JSON, HTML or PDF."""
     photos = report_photos(settings, str(request.base_url))
-    with Session(_report_engine(request)) as session:
+    with Session(engine) as session:
         report = _known_supplier(lambda: mislabel_report(session, day=day, zone=settings.zone,
                                                          supplier_id=supplier,
                                                          summarize=fmt.summarized))  # fmt: skip
@@ -53,6 +48,7 @@ def get_mislabel_report(
 def get_sla_report(
     request: Request,
     who: Billing,
+    engine: ReportEngine,
     settings: SettingsDep,
     first: Annotated[date, Query(alias="from", description="First local day.")],
     last: Annotated[date, Query(alias="to", description="Last local day (included).")],
@@ -61,7 +57,7 @@ def get_sla_report(
 ) -> StreamingResponse:
     """Orders ready to ship late, cartons the carrier delayed (complaint evidence), orders
     ready to ship but never received, for local days `from` to `to`."""
-    with Session(_report_engine(request)) as session:
+    with Session(engine) as session:
         report = _known_supplier(lambda: sla_report(session, first=first, last=last,
                                                     zone=settings.zone,
                                                     hours=rules_from(settings).sla,

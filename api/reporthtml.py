@@ -520,9 +520,9 @@ def write_sla_html(
     zone, hours = report.zone, report.hours
     carrier_hours = hours.pickup + hours.transit
     sections = [
-        (_LATE, (_late_cells(r, zone) for r in late)),
-        (_delay_section(carrier_hours), (_delay_cells(r, zone) for r in delays)),
-        (_NEVER, (_never_cells(r, zone) for r in never)),
+        (_LATE, (late_cells(r, zone) for r in late)),
+        (_delay_section(carrier_hours), (delay_cells(r, zone) for r in delays)),
+        (_NEVER, (never_cells(r, zone) for r in never)),
     ]
     title = f"SLA report {report.first.isoformat()} – {report.last.isoformat()}"
     out.write(_head(title))
@@ -577,13 +577,14 @@ def _delay_section(allowance: float) -> _Section:
     )  # fmt: skip
 
 
-def _late_cells(r: LateReadyToShip, zone: ZoneInfo) -> list[str]:
+def late_cells(r: LateReadyToShip, zone: ZoneInfo) -> list[str]:
+    """One SLA row as text (HTML and PDF show the same cells)."""
     ready = local_time(r.ready_to_ship_at, zone) if r.ready_to_ship_at else "not marked"
     supplier = supplier_label(r.supplier_id, r.supplier_name)
     return [r.order_no, supplier, local_time(r.ordered_at, zone), ready, hours_text(r.hours_late)]
 
 
-def _delay_cells(r: CarrierDelay, zone: ZoneInfo) -> list[str]:
+def delay_cells(r: CarrierDelay, zone: ZoneInfo) -> list[str]:
     return [
         r.order_no,
         supplier_label(r.supplier_id, r.supplier_name),
@@ -595,7 +596,7 @@ def _delay_cells(r: CarrierDelay, zone: ZoneInfo) -> list[str]:
     ]
 
 
-def _never_cells(r: NeverReceived, zone: ZoneInfo) -> list[str]:
+def never_cells(r: NeverReceived, zone: ZoneInfo) -> list[str]:
     return [
         r.order_no,
         supplier_label(r.supplier_id, r.supplier_name),

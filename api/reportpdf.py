@@ -11,7 +11,6 @@ import html
 import io
 from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
@@ -55,9 +54,11 @@ from api.reporthtml import (
     colour_index,
     count_text,
     defect_codes,
+    delay_cells,
     fee_actions,
-    hours_text,
+    late_cells,
     local_time,
+    never_cells,
     rate_text,
     report_supplier,
     supplier_label,
@@ -680,9 +681,9 @@ def write_sla_pdf(
     zone, h = report.zone, report.hours
     title = f"SLA report {report.first.isoformat()} – {report.last.isoformat()}"
     story = _Story([_p(title, TITLE), *(_p(m, META) for m in _sla_meta(report))])
-    _sla_section(story, _LATE, [_late_row(r, zone) for r in late])
-    _sla_section(story, _delays(h.pickup + h.transit), [_delay_row(r, zone) for r in delays])
-    _sla_section(story, _NEVER, [_never_row(r, zone) for r in never])
+    _sla_section(story, _LATE, [late_cells(r, zone) for r in late])
+    _sla_section(story, _delays(h.pickup + h.transit), [delay_cells(r, zone) for r in delays])
+    _sla_section(story, _NEVER, [never_cells(r, zone) for r in never])
     _build(out, title, story)
 
 
@@ -750,40 +751,3 @@ def _sla_section(story: _Story, section: _Section, rows: list[list[str]]) -> Non
     header = _header([c for c, _w in section.columns], [last], widths)
     cells: list[Row | str] = [[_cell(t, w) for t, w in zip(r, widths, strict=True)] for r in rows]
     _long_table(story, heading, header, widths, cells, right=[last])
-
-
-def _time(at: datetime | None, zone: ZoneInfo, missing: str = NONE) -> str:
-    return local_time(at, zone) if at else missing
-
-
-def _late_row(r: LateReadyToShip, zone: ZoneInfo) -> list[str]:
-    return [
-        r.order_no,
-        supplier_label(r.supplier_id, r.supplier_name),
-        _time(r.ordered_at, zone),
-        _time(r.ready_to_ship_at, zone, "not marked"),
-        hours_text(r.hours_late),
-    ]
-
-
-def _delay_row(r: CarrierDelay, zone: ZoneInfo) -> list[str]:
-    return [
-        r.order_no,
-        supplier_label(r.supplier_id, r.supplier_name),
-        r.carrier or NONE,
-        r.tracking_no or NONE,
-        _time(r.ready_to_ship_at, zone),
-        _time(r.received_at, zone),
-        hours_text(r.hours_over),
-    ]
-
-
-def _never_row(r: NeverReceived, zone: ZoneInfo) -> list[str]:
-    return [
-        r.order_no,
-        supplier_label(r.supplier_id, r.supplier_name),
-        r.carrier or NONE,
-        r.tracking_numbers or NONE,
-        _time(r.ready_to_ship_at, zone),
-        hours_text(r.hours_overdue),
-    ]

@@ -6,7 +6,7 @@ its configured time zone. Fees are Decimal throughout; a waived defect owes noth
 are the sums of the rows (tests/cli/test_reports.py checks both against the raw tables).
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -135,20 +135,16 @@ class MislabelReport:
 
     def totals(self) -> SupplierSummary:
         """Every supplier's figures added up."""
-        total = SupplierSummary(None, None)
         codes: dict[str, int] = {}
         fees: dict[tuple[str, str], Decimal] = {}
-        received = mislabeled = 0
         for s in self.summaries:
-            received += s.cartons_received
-            mislabeled += s.cartons_mislabeled
             for code, n in s.defects_by_code.items():
                 codes[code] = codes.get(code, 0) + n
             for key, amount in s.fees_by_action.items():
                 fees[key] = fees.get(key, Decimal(0)) + amount
-        return SupplierSummary(
-            total.supplier_id, total.supplier_name, received, mislabeled, codes, fees
-        )
+        received = sum(s.cartons_received for s in self.summaries)
+        mislabeled = sum(s.cartons_mislabeled for s in self.summaries)
+        return SupplierSummary(None, None, received, mislabeled, codes, fees)
 
 
 def local_day_start(day: date, zone: ZoneInfo) -> datetime:
@@ -394,7 +390,7 @@ def _line(rows: list[sa.Row[Any]]) -> MislabelLine:
     )
 
 
-def _joined(values: Iterator[str] | Any) -> str:
+def _joined(values: Iterable[str]) -> str:
     distinct = list(dict.fromkeys(v for v in values if v))
     return "+".join(distinct)
 
