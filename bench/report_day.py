@@ -221,7 +221,8 @@ def _carton_rows(
     waybill = {"tracking_no": tracking_no, "order_no": order_no, "carrier": carrier}
     row = {
         "id": carton.id, "code": tracking_no, "code_kind": "tracking_no", "order_no": order_no,
-        "seq": 1, "state": "received", "received_at": carton.received_at,
+        "supplier_id": supplier_id, "seq": 1, "state": "received",
+        "received_at": carton.received_at,
         "station": STATIONS[carton.serial % len(STATIONS)], "operator": rng.choice(OPERATORS),
         "late_ready_to_ship": False, "carrier_delay": False,
     }  # fmt: skip

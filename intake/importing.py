@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from intake.errors import ImportRejected, RowProblem
-from intake.models import Order, Supplier, Waybill, table_of
+from intake.models import Carton, Order, Supplier, Waybill, table_of
 from intake.orderbook import OrderRow, RawRow, validate
 
 BATCH_SIZE = 5000
@@ -116,6 +116,7 @@ def _store_batch(
     waybills = table_of(Waybill)
     if existing:  # an updated order's tracking numbers replace the ones it had
         connection.execute(sa.delete(waybills).where(waybills.c.order_no.in_(existing)))
+        _follow_supplier(connection, existing)
     values = [
         {"tracking_no": t, "order_no": row.order_no, "carrier": row.carrier}
         for row in good
@@ -171,6 +172,21 @@ def _drop_tracking_conflicts(
         owner.update(dict.fromkeys(row.tracking_numbers, row.order_no))
         good.append(row)
     return good
+
+
+def _follow_supplier(connection: sa.Connection, order_nos: list[str]) -> None:
+    """Cartons already received keep their order's supplier, when an import moved the order."""
+    cartons, orders = table_of(Carton), table_of(Order)
+    supplier = (
+        sa.select(orders.c.supplier_id)
+        .where(orders.c.order_no == cartons.c.order_no)
+        .scalar_subquery()
+    )
+    connection.execute(
+        sa.update(cartons)
+        .where(cartons.c.order_no.in_(order_nos), cartons.c.supplier_id.is_distinct_from(supplier))
+        .values(supplier_id=supplier)
+    )
 
 
 def _existing_orders(connection: sa.Connection, order_nos: list[str]) -> list[str]:

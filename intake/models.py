@@ -128,7 +128,10 @@ class Carton(SQLModel, table=True):
     __tablename__ = "cartons"
     # One receipt per carton code, and one per carton slot of an order ("2 of 3"): the database,
     # not the application, guarantees that two stations cannot both receive the same carton.
-    __table_args__ = (sa.UniqueConstraint("order_no", "seq", name="uq_cartons_order_seq"),)
+    __table_args__ = (
+        sa.UniqueConstraint("order_no", "seq", name="uq_cartons_order_seq"),
+        sa.Index("ix_cartons_received_at_supplier", "received_at", "supplier_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(unique=True, max_length=128)
@@ -136,7 +139,10 @@ class Carton(SQLModel, table=True):
     order_no: str | None = Field(default=None, foreign_key="orders.order_no", max_length=32)
     seq: int | None = None
     state: str = Field(max_length=16)
-    received_at: datetime = _ts(index=True)
+    # The order's supplier, copied at receipt (and kept by an import that moves the order): a
+    # day's cartons by supplier are then counted from the index alone, not one join per carton.
+    supplier_id: str | None = Field(default=None, max_length=64)
+    received_at: datetime = _ts()
     station: str = Field(max_length=64)
     operator: str = Field(max_length=64)
     late_ready_to_ship: bool = False

@@ -256,7 +256,7 @@ def hold_carton(
     if scan.scanned.code is None:
         raise InvalidInput(f"cannot hold a carton under {code!r}: {scan.scanned.problem}")
     return _new_carton(
-        scan, code=scan.code, kind=CodeKind.unknown, order_no=None, seq=None, flags=None
+        scan, code=scan.code, kind=CodeKind.unknown, order=None, seq=None, flags=None
     ).id
 
 
@@ -296,9 +296,7 @@ def _decide(scan: _Scan) -> ScanDecision:
         ready_to_ship_at=order.ready_to_ship_at,
         received_at=scan.at,
     )
-    carton = _new_carton(
-        scan, code=key, kind=kind, order_no=order.order_no, seq=received + 1, flags=flags
-    )
+    carton = _new_carton(scan, code=key, kind=kind, order=order, seq=received + 1, flags=flags)
     order = _update_order_status(scan, order, received + 1)
     message = f"received: order {order.order_no}, carton {received + 1} of {order.packages}"
     return _record(
@@ -361,15 +359,17 @@ def _new_carton(
     *,
     code: str,
     kind: CodeKind,
-    order_no: str | None,
+    order: _Matched | None,
     seq: int | None,
     flags: SlaFlags | None,
 ) -> _Carton:
     """Store a new carton: received against its order, or held when it has none."""
+    order_no = order.order_no if order else None
     values = {
         "code": code,
         "code_kind": kind,
         "order_no": order_no,
+        "supplier_id": order.supplier_id if order else None,
         "seq": seq,
         "state": CartonState.received if order_no else CartonState.held,
         "received_at": scan.at,
@@ -413,7 +413,7 @@ def _hold_unknown(scan: _Scan) -> ScanDecision:
     found = scan.run(_CARTON_BY_CODE, {"code": scan.code}).first()
     if found is None:
         held = _new_carton(
-            scan, code=scan.code, kind=CodeKind.unknown, order_no=None, seq=None, flags=None
+            scan, code=scan.code, kind=CodeKind.unknown, order=None, seq=None, flags=None
         )
         message = f"unknown: no order for {scan.code}; carton held (unknown consignee)"
     else:

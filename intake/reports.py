@@ -260,16 +260,19 @@ def _with_supplier(query: sa.Select[Any], supplier_id: str | None) -> sa.Select[
 
 
 def _received_counts(start: datetime, end: datetime, supplier_id: str | None) -> sa.Select[Any]:
-    # Cartons received against their order: one join per carton, on primary keys. Held cartons
-    # (no order of their own) are few: their inspection may name the order.
+    # Cartons received against their order carry its supplier: counted from the index on
+    # (received_at, supplier_id) alone. Held cartons (no order of their own) are few: their
+    # inspection may name the order.
     in_day = sa.and_(_CARTONS.c.received_at >= start, _CARTONS.c.received_at < end)
-    with_order = _with_supplier(
-        sa.select(_SUPPLIERS.c.supplier_id, _SUPPLIERS.c.name, sa.func.count())
-        .select_from(_CARTONS.join(_ORDERS).join(_SUPPLIERS))
-        .where(in_day, _CARTONS.c.order_no.is_not(None))
-        .group_by(_SUPPLIERS.c.supplier_id, _SUPPLIERS.c.name),
-        supplier_id,
+    counted = sa.select(_CARTONS.c.supplier_id, sa.func.count().label("received")).where(
+        in_day, _CARTONS.c.supplier_id.is_not(None)
     )
+    if supplier_id is not None:
+        counted = counted.where(_CARTONS.c.supplier_id == supplier_id)
+    by_supplier = counted.group_by(_CARTONS.c.supplier_id).subquery()
+    with_order = sa.select(
+        _SUPPLIERS.c.supplier_id, _SUPPLIERS.c.name, by_supplier.c.received
+    ).join_from(by_supplier, _SUPPLIERS, _SUPPLIERS.c.supplier_id == by_supplier.c.supplier_id)
     held = _with_supplier(
         sa.select(_SUPPLIERS.c.supplier_id, _SUPPLIERS.c.name, sa.func.count())
         .select_from(

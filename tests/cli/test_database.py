@@ -47,9 +47,11 @@ def test_outdated_schema_says_run_upgrade_and_upgrade_fixes_it(
 
     stale = cli("orders", "import", str(write_csv(tmp_path / "c.csv", [order_row()])))
 
+    from intake.db import head_revision
+
     assert stale.exit_code == 2
     assert stale.stderr.strip() == (
-        "error: the database schema is at revision 0000, the code needs 0005: "
+        f"error: the database schema is at revision 0000, the code needs {head_revision()}: "
         "run `intake db upgrade`"
     )
     assert count_rows(engine, "orders") == 1
@@ -121,3 +123,53 @@ def test_upgrade_keeps_the_data_of_an_older_schema(tmp_path: Path) -> None:
         row = c.exec_driver_sql("SELECT code, state, fee_amount, action FROM defects").one()
     assert tuple(row) == ("no_label", "open", 0, "")
     engine.dispose()
+
+
+def test_upgrade_gives_received_cartons_their_orders_supplier(tmp_path: Path) -> None:
+    from alembic import command
+
+    from intake import db
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    command.upgrade(db.alembic_config(url), "0005")
+    engine = db.create_db_engine(url)
+    with engine.begin() as c:
+        c.exec_driver_sql(
+            "INSERT INTO suppliers (supplier_id, name, address) VALUES ('SUP1', 'S', 'A')"
+        )
+        c.exec_driver_sql(
+            "INSERT INTO orders (order_no, supplier_id, buyer_name, buyer_address, "
+            "buyer_postcode, buyer_country, carrier, packages, ordered_at, status) VALUES "
+            "('576400000000000001', 'SUP1', 'B', 'A', '1', 'US', 'SF', 1, "
+            "'2026-11-01 00:00:00', 'received')"
+        )
+        for code, order in (("X1", "'576400000000000001'"), ("X2", "NULL")):
+            c.exec_driver_sql(
+                "INSERT INTO cartons (code, code_kind, order_no, seq, state, received_at, "
+                f"station, operator, late_ready_to_ship, carrier_delay) VALUES ('{code}', "
+                f"'order_no', {order}, 1, 'received', '2026-11-01 00:00:00', 'D1', 'li', 0, 0)"
+            )
+
+    upgraded = Cli({"INTAKE_DATABASE_URL": url}, tmp_path)("db", "upgrade")
+
+    assert upgraded.exit_code == 0, upgraded.stderr
+    with engine.connect() as c:
+        rows = c.exec_driver_sql("SELECT code, supplier_id FROM cartons ORDER BY code").all()
+    assert [tuple(r) for r in rows] == [("X1", "SUP1"), ("X2", None)]
+    engine.dispose()
+
+
+def test_the_migrations_build_the_schema_the_models_describe(tmp_path: Path) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    from intake import db
+
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    assert Cli({"INTAKE_DATABASE_URL": url}, tmp_path)("db", "upgrade").exit_code == 0
+    engine = db.create_db_engine(url)
+    with engine.connect() as c:
+        differences = compare_metadata(MigrationContext.configure(c), SQLModel.metadata)
+    engine.dispose()
+    assert differences == []

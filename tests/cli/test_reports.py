@@ -69,7 +69,9 @@ class Day:
         return datetime(nxt.year, nxt.month, nxt.day, tzinfo=self.zone).astimezone(UTC)
 
 
-def _generate(cli: Cli, tmp_path: Path, engine: Engine, day: Day, seed: int = 11) -> None:
+def _generate(
+    cli: Cli, tmp_path: Path, engine: Engine, day: Day, seed: int = 11
+) -> list[dict[str, str]]:
     """A day of intake: 8 suppliers, 160 orders, cartons received from an hour before the day
     to an hour after it, defects on a third of them priced by two schedules, some resolved,
     a few held cartons of unknown orders, one held duplicate under another carton's label."""
@@ -141,6 +143,7 @@ def _generate(cli: Cli, tmp_path: Path, engine: Engine, day: Day, seed: int = 11
         record_defects(session, carton_id=decision.carton_id or 0, schedule=new,
                        found=[FoundDefect(DefectCode.duplicate, "label seen", None, 1.0)],
                        consignee_known=True, at=at, inspection_id=inspection.id)  # fmt: skip
+    return rows
 
 
 def _independent_count(engine: Engine, day: Day) -> dict[str | None, dict[str, object]]:
@@ -195,7 +198,10 @@ def test_the_report_agrees_with_an_independent_count_of_the_raw_rows(
     cli: Cli, tmp_path: Path, engine: Engine
 ) -> None:
     day = Day(DAY, SHANGHAI)
-    _generate(cli, tmp_path, engine, day)
+    rows = _generate(cli, tmp_path, engine, day)
+    # An import moves two received orders to another supplier: their cartons follow them.
+    moved = [dict(rows[n], supplier_id="SUP007", supplier_name="供应商7号") for n in (2, 4)]
+    assert cli("orders", "import", str(write_csv(tmp_path / "moved.csv", moved))).exit_code == 0
     expected = _independent_count(engine, day)
 
     report = json.loads(_report(cli, "--date", str(DAY), "--format", "json"))
