@@ -26,7 +26,8 @@ def link_is_valid(
     """Whether a link was signed here for this photo and size, and has not expired."""
     if expires < datetime.now(UTC).timestamp():
         return False
-    return hmac.compare_digest(sig, _signature(settings, sha256, width, expires))
+    # As bytes: compare_digest refuses a str with non-ASCII letters (a 500 for a mangled link).
+    return hmac.compare_digest(sig.encode(), _signature(settings, sha256, width, expires).encode())
 
 
 def _signature(settings: Settings, sha256: str, width: int | None, expires: int) -> str:

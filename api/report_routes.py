@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlmodel import Session
 
+from api import schemas
 from api.app import ApiError, ReportEngine, SettingsDep, require
 from api.reports import Format, report_photos, write_mislabels, write_sla
 from intake.errors import NotFound
@@ -23,7 +24,11 @@ _IN_MEMORY_BYTES = 8 * 1024 * 1024  # a bigger report is spooled to a temporary 
 _CHUNK = 64 * 1024
 
 
-@router.get("/reports/mislabels", response_class=StreamingResponse)
+@router.get(
+    "/reports/mislabels",
+    response_class=StreamingResponse,
+    responses=schemas.report_content(schemas.MislabelReport) | schemas.errors(401, 403, 422),
+)
 def get_mislabel_report(
     request: Request,
     who: Billing,
@@ -44,7 +49,11 @@ def get_mislabel_report(
         return _answer(fmt, name, lambda out: write_mislabels(out, session, report, fmt, photos))
 
 
-@router.get("/reports/sla", response_class=StreamingResponse)
+@router.get(
+    "/reports/sla",
+    response_class=StreamingResponse,
+    responses=schemas.report_content(schemas.SlaReport) | schemas.errors(401, 403, 422),
+)
 def get_sla_report(
     request: Request,
     who: Billing,

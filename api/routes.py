@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlmodel import Session
 
+from api import schemas
 from api.app import (
     ApiError,
     ReadEngine,
@@ -27,7 +28,7 @@ from intake.importing import import_orders
 from intake.lookup import get_order_view, list_orders
 from intake.mislabels import list_mislabels, resolve_defect
 from intake.orderbook import FileProblem, read_records
-from intake.photos import PhotoStore, get_photo
+from intake.photos import get_photo, photo_store
 from intake.receiving import ScanDecision, receive_scan
 from intake.settings import rules_from
 from intake.tokens import Permission, TokenInfo
@@ -63,7 +64,7 @@ class ResolveIn(BaseModel):
     by: str = Field(min_length=1, max_length=64, description="Who dealt with the carton.")
 
 
-@router.get("/healthz", tags=["service"])
+@router.get("/healthz", tags=["service"], response_model=schemas.Health)
 def healthz(engine: WriteEngine) -> dict[str, str]:
     """Whether the service and its database answer (no token needed, no data given)."""
     with engine.connect() as connection:
@@ -71,7 +72,9 @@ def healthz(engine: WriteEngine) -> dict[str, str]:
     return {"status": "ok", "database": "ok"}
 
 
-@router.get("/whoami", tags=["service"])
+@router.get(
+    "/whoami", tags=["service"], response_model=schemas.WhoAmI, responses=schemas.errors(401)
+)
 def whoami(who: Annotated[TokenInfo, Depends(authenticated)]) -> dict[str, Any]:
     """The token's name and role, and what it may do (the station page checks a token with it)."""
     return {
@@ -81,21 +84,30 @@ def whoami(who: Annotated[TokenInfo, Depends(authenticated)]) -> dict[str, Any]:
     }
 
 
-@router.get("/metrics", tags=["service"])
+@router.get(
+    "/metrics",
+    tags=["service"],
+    response_class=Response,
+    responses=schemas.text_content("Prometheus text format") | schemas.errors(401, 403),
+)
 def metrics(request: Request, who: Viewer) -> Response:
     """Prometheus metrics: scans by outcome, photo reading and request latency."""
     body = request.app.state.metrics.render()
     return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
 
 
-@router.post("/scans", tags=["scanning"])
+@router.post(
+    "/scans",
+    tags=["scanning"],
+    responses=schemas.described(schemas.ScanAnswer) | schemas.errors(400, 401, 403, 422),
+)
 async def post_scan(
     scan: ScanIn,
     who: Scanner,
     settings: SettingsDep,
     request: Request,
     idempotency_key: Annotated[str | None, Header(max_length=64)] = None,
-) -> dict[str, Any]:
+) -> Response:
     """Receive the carton behind one scanned code: received, already_received, unknown or
     invalid, with the order, its carton count and SLA flags. A scan sent again with the same
     `Idempotency-Key` header (a station replaying its queue) gets its first answer back
@@ -109,10 +121,15 @@ async def post_scan(
 
     decision = await write(request, receive)
     request.app.state.metrics.scans.labels(str(decision.outcome)).inc()
-    return decision.as_dict()
+    return schemas.json_answer(decision.as_dict())
 
 
-@router.post("/scans/photo", tags=["scanning"])
+@router.post(
+    "/scans/photo",
+    tags=["scanning"],
+    response_model=schemas.PhotoAnswer,
+    responses=schemas.errors(400, 401, 403, 413, 415, 422),
+)
 def post_scan_photo(
     request: Request,
     who: Scanner,
@@ -146,16 +163,25 @@ def post_scan_photo(
     return result
 
 
-@router.get("/orders/{order_no}", tags=["orders"])
+@router.get(
+    "/orders/{order_no}",
+    tags=["orders"],
+    responses=schemas.described(schemas.OrderAnswer) | schemas.errors(401, 403, 404, 422),
+)
 def get_order(order_no: str, who: Viewer, engine: ReadEngine,
-              settings: SettingsDep) -> dict[str, Any]:  # fmt: skip
+              settings: SettingsDep) -> Response:  # fmt: skip
     """The order: status, cartons, every scan, inspections, defects with state and fee, SLA."""
     with Session(engine) as session:
         view = get_order_view(session, order_no=order_no, rules=rules_from(settings))
-    return view.as_dict()
+    return schemas.json_answer(view.as_dict())
 
 
-@router.get("/orders", tags=["orders"])
+@router.get(
+    "/orders",
+    tags=["orders"],
+    response_model=schemas.OrderPage,
+    responses=schemas.errors(401, 403, 422),
+)
 def get_orders(
     who: Viewer,
     engine: ReadEngine,
@@ -193,7 +219,12 @@ def _order_summary(order: Any) -> dict[str, Any]:
     }
 
 
-@router.post("/orders/import", tags=["orders"])
+@router.post(
+    "/orders/import",
+    tags=["orders"],
+    response_model=schemas.ImportAnswer,
+    responses=schemas.errors(400, 401, 403, 413, 422),
+)
 def post_orders_import(
     who: Admin,
     engine: WriteEngine,
@@ -213,7 +244,12 @@ def post_orders_import(
     return report.as_dict()
 
 
-@router.get("/mislabels", tags=["mislabels"])
+@router.get(
+    "/mislabels",
+    tags=["mislabels"],
+    response_model=schemas.MislabelPage,
+    responses=schemas.errors(401, 403, 422),
+)
 def get_mislabels(
     who: Billing,
     engine: ReadEngine,
@@ -235,7 +271,12 @@ def get_mislabels(
     }
 
 
-@router.post("/mislabels/{defect_id}/resolve", tags=["mislabels"])
+@router.post(
+    "/mislabels/{defect_id}/resolve",
+    tags=["mislabels"],
+    response_model=schemas.Resolved,
+    responses=schemas.errors(400, 401, 403, 404, 422),
+)
 def post_resolve(defect_id: int, body: ResolveIn, who: Billing,
                  engine: WriteEngine) -> dict[str, Any]:  # fmt: skip
     """Close an open defect as relabeled, returned, disposed or waived, with who and when."""
@@ -251,7 +292,12 @@ def post_resolve(defect_id: int, body: ResolveIn, who: Billing,
     }
 
 
-@router.get("/photos/{photo_id}", tags=["mislabels"], response_class=Response)
+@router.get(
+    "/photos/{photo_id}",
+    tags=["mislabels"],
+    response_class=Response,
+    responses=schemas.image_content() | schemas.errors(401, 403, 404, 422),
+)
 def get_photo_file(
     photo_id: str,
     request: Request,
@@ -272,8 +318,7 @@ def get_photo_file(
     elif not link_is_valid(settings, photo_id, width=width, expires=expires, sig=sig):
         raise ApiError(403, "link_invalid", "this photo link is not valid or has expired")
     with Session(engine) as session:
-        photo, data = get_photo(session, store=PhotoStore(settings.effective_photo_dir),
-                                sha256=photo_id)  # fmt: skip
+        photo, data = get_photo(session, store=photo_store(settings), sha256=photo_id)
     media_type = photo.media_type
     if width is not None:
         data, media_type = thumbnail_jpeg(data, width=width), "image/jpeg"

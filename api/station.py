@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import HTMLResponse
 
+from api import schemas
 from api.app import SettingsDep, read_image_upload, require
 from api.scanning import parcel_check
 from intake.tokens import Permission, TokenInfo
@@ -22,7 +23,12 @@ def station_page() -> HTMLResponse:
     return HTMLResponse(page.read_text(encoding="utf-8"), headers={"Cache-Control": "no-cache"})
 
 
-@router.post("/frames", tags=["scanning"])
+@router.post(
+    "/frames",
+    tags=["scanning"],
+    response_model=schemas.FrameAnswer,
+    responses=schemas.errors(400, 401, 403, 413, 415, 422),
+)
 def post_frame(
     request: Request,
     who: Scanner,

@@ -8,10 +8,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
-import pytest
 
 from tests.api.conftest import Server
-from tests.scanner.images import png_claiming
 
 LABELS = Path(__file__).resolve().parents[2] / "sample_images" / "labels"
 MANIFEST = json.loads((LABELS / "manifest.json").read_text(encoding="utf-8"))
@@ -157,28 +155,6 @@ def test_an_order_book_is_imported_whole_or_not_at_all(server: Server) -> None:
     body = _error(refused, 422, "import_rejected")
     assert "ZZ" in json.dumps(body, ensure_ascii=False)
     assert present.status_code == 200 and absent.status_code == 404
-
-
-@pytest.mark.parametrize(
-    ("upload", "status", "error"),
-    [
-        (b"", 422, "image_damaged"),
-        ((LABELS / "label_001.jpg").read_bytes()[:20_000], 422, "image_damaged"),
-        (png_claiming(8000, 7500), 413, "image_too_large"),  # 60 megapixels, refused unread
-        (b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n", 415, "image_not_image"),
-        (b"\x7fELF\x02\x01\x01" + b"\x00" * 200, 415, "image_not_image"),
-        (b"GIF89a" + b"\x00" * 100, 415, "image_not_image"),
-    ],
-)
-def test_a_bad_upload_is_a_clear_4xx(
-    server: Server, upload: bytes, status: int, error: str
-) -> None:
-    with server.client("station") as station:
-        answer = station.post("/scans/photo", data={"operator": "mei"},
-                              files={"photo": ("carton.jpg", upload, "image/jpeg")})  # fmt: skip
-        frame = station.post("/frames", files={"frame": ("f.jpg", upload, "image/jpeg")})
-    _error(answer, status, error)
-    _error(frame, status, error)
 
 
 def test_an_upload_over_the_byte_limit_is_413(server: Server) -> None:

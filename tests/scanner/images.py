@@ -65,24 +65,73 @@ def save(path: Path, pixels: np.ndarray, **params: object) -> Path:
 
 def png_claiming(width: int, height: int) -> bytes:
     """A tiny, valid-looking PNG whose header claims width×height pixels (a decompression bomb)."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data))
-            + kind
-            + data
-            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-        )
-
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     body = zlib.compress(b"\x00" * 64)
-    return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
-    )
+    return _png([(b"IHDR", header), (b"IDAT", body), (b"IEND", b"")])
+
+
+def _png(chunks: list[tuple[bytes, bytes]]) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    return b"\x89PNG\r\n\x1a\n" + b"".join(chunk(kind, data) for kind, data in chunks)
 
 
 def jpeg_bytes(pixels: np.ndarray, **params: object) -> bytes:
     """BGR pixels as JPEG bytes."""
+    return encoded(Image.fromarray(pixels[:, :, ::-1]), "JPEG", **params)
+
+
+def encoded(image: Image.Image, fmt: str, **params: object) -> bytes:
+    """A Pillow image as the bytes of a file in `fmt` ("PNG", "TIFF", "GIF", "PDF"...)."""
     out = io.BytesIO()
-    Image.fromarray(pixels[:, :, ::-1]).save(out, format="JPEG", **params)
+    image.save(out, format=fmt, **params)
     return out.getvalue()
+
+
+def png_bomb(width: int, height: int) -> bytes:
+    """A real, valid PNG of width×height blank 1-bit pixels: a few hundred kilobytes that decode
+    to width×height bytes (50,000×50,000: 2.5 GB)."""
+    row = b"\x00" * (1 + (width + 7) // 8)  # filter byte, then the packed pixels
+    compressor = zlib.compressobj(9)
+    rows_per_chunk = max(1, 4_000_000 // len(row))
+    body = []
+    for start in range(0, height, rows_per_chunk):
+        body.append(compressor.compress(row * min(rows_per_chunk, height - start)))
+    body.append(compressor.flush())
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return _png([(b"IHDR", header), (b"IDAT", b"".join(body)), (b"IEND", b"")])
+
+
+def jpeg_claiming(width: int, height: int) -> bytes:
+    """A small JPEG whose frame header claims width×height pixels (at most 65,535 each)."""
+    data = bytearray(jpeg_bytes(np.zeros((8, 8, 3), np.uint8)))
+    sof = data.index(b"\xff\xc0")  # baseline frame: marker, length, precision, height, width
+    data[sof + 5 : sof + 9] = struct.pack(">HH", height, width)
+    return bytes(data)
+
+
+def exif_turned_jpeg(pixels: np.ndarray) -> bytes:
+    """A phone's JPEG: the BGR pixels stored turned 90°, with the EXIF orientation (6) that tells a
+    viewer to turn them back."""
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    turned = np.ascontiguousarray(np.rot90(pixels, k=1))
+    return jpeg_bytes(turned, quality=90, exif=exif.tobytes())
+
+
+def cmyk_jpeg(pixels: np.ndarray) -> bytes:
+    """BGR pixels as a CMYK JPEG (what print workflows write)."""
+    return encoded(Image.fromarray(pixels[:, :, ::-1]).convert("CMYK"), "JPEG", quality=90)
+
+
+def gray16_png(pixels: np.ndarray) -> bytes:
+    """BGR pixels as a 16-bit grayscale PNG."""
+    return encoded(Image.fromarray(pixels[:, :, 1].astype(np.uint16) * 257), "PNG")
+
+
+def animated_gif() -> bytes:
+    """A two-frame animated GIF."""
+    first, second = Image.new("RGB", (40, 40), "white"), Image.new("RGB", (40, 40), "red")
+    return encoded(first, "GIF", save_all=True, append_images=[second])
