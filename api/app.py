@@ -31,6 +31,7 @@ from intake.errors import (
     IntakeError,
     InvalidInput,
     NotFound,
+    Purged,
 )
 from intake.settings import Settings, get_settings
 from intake.tokens import Permission, TokenInfo, authenticate
@@ -146,6 +147,11 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound) -> JSONResponse:
         return answer(404, "not_found", str(exc))
+
+    @app.exception_handler(Purged)
+    async def purged(request: Request, exc: Purged) -> JSONResponse:
+        # Not a wrong id: the photo existed and the retention removed it, for good.
+        return answer(410, "photo_purged", str(exc))
 
     @app.exception_handler(ImportRejected)
     async def import_rejected(request: Request, exc: ImportRejected) -> JSONResponse:

@@ -14,10 +14,12 @@ from typer.exceptions import TyperException
 
 from api import rejects
 from api.output import (
+    local,
     print_confirmed,
     print_decision,
     print_import_report,
     print_inspection,
+    print_json,
     print_order_view,
     print_reading,
     print_resolved,
@@ -35,6 +37,7 @@ from intake.importing import import_orders
 from intake.lookup import get_order_view
 from intake.mislabels import confirm_defect, resolve_defect
 from intake.orderbook import FileProblem, read_records
+from intake.photos import photo_store, prune_photos
 from intake.receiving import check_station_name, receive_scan
 from intake.reports import mislabel_report, sla_report
 from intake.settings import get_settings, rules_from
@@ -57,6 +60,8 @@ app.add_typer(orders_app, name="orders")
 app.add_typer(mislabels_app, name="mislabels")
 tokens_app = typer.Typer(help="API tokens for the HTTP service.", no_args_is_help=True)
 app.add_typer(tokens_app, name="tokens")
+photos_app = typer.Typer(help="Evidence photos and their retention.", no_args_is_help=True)
+app.add_typer(photos_app, name="photos")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="One JSON object on standard output.")]
 
@@ -264,6 +269,35 @@ def tokens_revoke(
     with open_engine() as engine, db.session_scope(engine) as session:
         info = revoke_token(session, token_id=token_id)
     print_token_revoked(info, as_json=as_json, zone=settings.zone)
+
+
+@photos_app.command("prune")
+@domain_errors
+def photos_prune(
+    older_than: Annotated[
+        int, typer.Option("--older-than", metavar="DAYS", help="The retention period, in days.")
+    ],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Count what would go; remove nothing.")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Remove from the photo store the evidence photos stored more than DAYS ago, except those
+    of defects still open or held for review, or found or closed within DAYS; the database keeps
+    a record of each. Safe beside the running service (cron, a systemd timer) and to repeat."""
+    settings = get_settings()
+    with open_engine() as engine:
+        report = prune_photos(engine, store=photo_store(settings), older_than_days=older_than,
+                              dry_run=dry_run)  # fmt: skip
+    if as_json:
+        print_json(report.as_dict())
+        return
+    verb = "would purge" if dry_run else "purged"
+    typer.echo(
+        f"{verb} {report.purged:,} photos ({report.purged_bytes / 1e6:,.1f} MB) stored before "
+        f"{local(report.cutoff, settings.zone)}; kept {report.kept:,} older ones as the evidence "
+        "of open or recent defects"
+    )
 
 
 @app.command("scan")

@@ -13,7 +13,7 @@ from intake.inspection import CartonInspection, EvidencePhoto, inspect_carton, l
 from intake.labelread import CartonFacts, PrintedDocument, carton_facts
 from intake.labelrules import Box, CodeSeen, Field
 from intake.models import Defect
-from intake.photos import PhotoStore
+from intake.photos import photo_store
 from intake.settings import Settings, rules_from
 from scanner.barcode import Barcode
 from scanner.documents import CartonReading, Document, read_carton
@@ -106,7 +106,7 @@ def inspect_photo(
     facts = facts_of(reading)
     height, width = image.pixels.shape[:2]
     photo = EvidencePhoto(data, image.media_type, width, height)
-    store = None if request.dry_run else PhotoStore(settings.effective_photo_dir)
+    store = None if request.dry_run else photo_store(settings)
     with Session(engine, expire_on_commit=False) as session:
         try:
             result = inspect_carton(

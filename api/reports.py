@@ -20,9 +20,9 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from api.photolinks import link_query
-from intake.errors import InvalidInput
+from intake.errors import InvalidInput, NotFound
 from intake.fees import money
-from intake.photos import PhotoStore
+from intake.photos import photo_store, purged_photos_of_defects
 from intake.reports import (
     MislabelLine,
     MislabelReport,
@@ -68,6 +68,16 @@ class Photos:
     url: Callable[[str], str | None]
     thumbnail: Callable[[str], bytes | None]
 
+    def without(self, purged: set[str]) -> "Photos":
+        """The same, but neither a link nor a thumbnail for these photos (the retention removed
+        them: a link would answer 410)."""
+        if not purged:
+            return self
+        return Photos(
+            lambda sha256: None if sha256 in purged else self.url(sha256),
+            lambda sha256: None if sha256 in purged else self.thumbnail(sha256),
+        )
+
 
 THUMBNAIL_WIDTH = 240
 
@@ -111,6 +121,7 @@ def write_mislabels(
     out: BinaryIO, session: Session, report: MislabelReport, fmt: Format, photos: Photos
 ) -> None:
     """The day's mislabel report in the format, rows streamed from the session."""
+    photos = photos.without(purged_photos_of_defects(session, start=report.start, end=report.end))
     lines = mislabel_lines(session, report)
     if fmt is Format.csv:
         _write_text(out, _mislabel_csv(report, lines, photos), bom=True)
@@ -349,7 +360,7 @@ def parse_day(text: str, option: str) -> date:
 def report_photos(settings: Settings, base_url: str | None) -> Photos:
     """Links to evidence photos under the service's URL (none without one), and thumbnails
     from the photo store for a PDF."""
-    store = PhotoStore(settings.effective_photo_dir)
+    store = photo_store(settings)
     root = base_url.rstrip("/") if base_url else None
 
     def url(sha256: str) -> str | None:
@@ -362,9 +373,9 @@ def report_photos(settings: Settings, base_url: str | None) -> Photos:
 
         for media_type in ("image/jpeg", "image/png", "image/webp"):
             try:
-                path = store.path_of(sha256, media_type)
-                if path.exists():
-                    return thumbnail_jpeg(path.read_bytes(), width=THUMBNAIL_WIDTH)
+                return thumbnail_jpeg(store.read(sha256, media_type), width=THUMBNAIL_WIDTH)
+            except NotFound:
+                continue  # another type, or no bytes: the report names the photo instead
             except (InvalidInput, OSError, ImageRejected):
                 return None
         return None

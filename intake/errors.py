@@ -13,6 +13,10 @@ class NotFound(IntakeError):
     """A looked-up thing does not exist."""
 
 
+class Purged(NotFound):
+    """A looked-up thing existed and was removed on purpose (a photo past its retention)."""
+
+
 class InvalidInput(IntakeError):
     """Input that cannot be used as given."""
 

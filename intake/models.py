@@ -213,13 +213,18 @@ class Photo(SQLModel, table=True):
     """An evidence photo: the file lives in the photo store under its SHA-256, which is its id."""
 
     __tablename__ = "photos"
+    # The retention's scan: photos not purged, oldest first.
+    __table_args__ = (sa.Index("ix_photos_purged_at_stored_at", "purged_at", "stored_at"),)
 
     sha256: str = Field(primary_key=True, max_length=64)
     media_type: str = Field(max_length=32)
     size: int
     width: int
     height: int
-    stored_at: datetime = _ts()
+    stored_at: datetime = _ts()  # when it was last stored (sent again, it is evidence again)
+    # When the retention removed its bytes from the store: the row stays, as the record that
+    # the photo existed (its id, size and type) and when it went.
+    purged_at: datetime | None = _ts(nullable=True)
 
 
 class Inspection(SQLModel, table=True):
@@ -229,7 +234,10 @@ class Inspection(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     carton_id: int = Field(foreign_key="cartons.id", unique=True)
-    photo_sha256: str | None = Field(default=None, foreign_key="photos.sha256", max_length=64)
+    # Indexed for the retention, which asks which defects a photo is the evidence of.
+    photo_sha256: str | None = Field(
+        default=None, foreign_key="photos.sha256", index=True, max_length=64
+    )
     inspected_at: datetime = _ts(index=True)
     station: str = Field(max_length=64)
     operator: str = Field(max_length=64)

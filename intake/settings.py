@@ -1,5 +1,6 @@
 """Settings from the environment and `.env`, prefix INTAKE_."""
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -9,6 +10,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from intake.errors import InvalidInput
 from intake.sla import Rules, SlaHours
+
+# An S3 bucket name (3-63 letters, digits, dots, hyphens; a few stores allow underscores), then an
+# optional key prefix.
+_S3_URL = re.compile(r"^s3://[A-Za-z0-9][A-Za-z0-9._-]{1,61}[A-Za-z0-9](/[^\s]*)?$")
 
 
 class Settings(BaseSettings):
@@ -30,6 +35,11 @@ class Settings(BaseSettings):
     link_secret: SecretStr | None = None
     # Evidence photos, one file per distinct photo named by its SHA-256 (default: data_dir/photos).
     photo_dir: Path | None = None
+    # Unset: the photos live in photo_dir. "s3://bucket/prefix": in an S3-compatible object store
+    # (credentials, region and profile from the standard AWS environment variables and files).
+    photo_store: str = ""
+    # The object store's URL when it is not AWS S3 itself (MinIO, Ceph, ...): path-style requests.
+    s3_endpoint_url: str | None = None
     # Threads for reading label text (0: every core this process may use).
     ocr_threads: int = Field(default=0, ge=0, le=64)
     # Images: a photo file or upload over these is refused before its pixels are decoded.
@@ -50,6 +60,23 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
+
+    @field_validator("photo_store")
+    @classmethod
+    def _s3_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and not _S3_URL.match(value):
+            raise ValueError(f"expected s3://bucket/prefix (unset: the folder), not {value!r}")
+        return value
+
+    @field_validator("s3_endpoint_url")
+    @classmethod
+    def _endpoint_url(cls, value: str | None) -> str | None:
+        if not value or not value.strip():
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"expected an http:// or https:// URL, not {value!r}")
+        return value.strip()
 
     @property
     def zone(self) -> ZoneInfo:
