@@ -41,11 +41,14 @@ class PendingScan:
 class Outbox:
     """A FIFO of scans in a SQLite file, safe to use from the reader and the sender thread."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, durable: bool = True) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")  # a queued scan survives a power cut
+        # FULL: a queued scan survives a power cut (an fsync a scan). NORMAL (`durable=False`):
+        # only a crash of the station program, for simulated stations that share one disk
+        # with the server they load (bench/load.py).
+        self._db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
         self._db.execute(_SCHEMA)
         self._lock = threading.Lock()
         self._added = threading.Condition(self._lock)

@@ -3,16 +3,20 @@
 import csv
 import os
 import platform
+import signal
+import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
@@ -144,3 +148,124 @@ def percentile(sorted_values: list[float], fraction: float) -> float:
     """The nearest-rank percentile of already sorted values."""
     index = max(0, min(len(sorted_values) - 1, round(fraction * len(sorted_values)) - 1))
     return sorted_values[index]
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Service:
+    """`intake serve` in a process group of its own: stopped, or crashed with SIGKILL, whole.
+
+    `intake serve --workers N` is a supervisor with N worker processes; killing the supervisor
+    alone would leave the workers serving. Each start is a new group (`pgids` keeps them all,
+    for telling the server's processes apart from the others).
+    """
+
+    def __init__(self, env: dict[str, str], port: int, workers: int, log: Path) -> None:
+        self.env, self.port, self.workers, self.log = env, port, workers, log
+        self.url = f"http://127.0.0.1:{port}"
+        self.process: subprocess.Popen[bytes] | None = None
+        self.pgids: set[int] = set()
+
+    def start(self, timeout: float = 120) -> float:
+        """Start it and wait until /healthz answers; the seconds that took."""
+        started = time.perf_counter()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self._spawn()
+            if self._healthy(deadline):
+                return time.perf_counter() - started
+            time.sleep(0.2)  # it ended at once: a killed worker may still hold the port
+        self.stop()
+        sys.exit(f"intake serve did not come up on port {self.port} (log: {self.log})")
+
+    def _spawn(self) -> None:
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [INTAKE, "serve", "--port", str(self.port), "--workers", str(self.workers),
+                 "--no-access-log"],
+                env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=OUT,
+                start_new_session=True,
+            )  # fmt: skip
+        self.pgids.add(self.process.pid)
+
+    def _healthy(self, deadline: float) -> bool:
+        assert self.process is not None
+        while time.monotonic() < deadline and self.process.poll() is None:
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return True
+            except httpx.TransportError:
+                time.sleep(0.1)
+        return False
+
+    def crash(self) -> None:
+        """SIGKILL to every process of the server: no request in hand is finished."""
+        self._signal_group(signal.SIGKILL)
+
+    def stop(self) -> None:
+        """SIGTERM (uvicorn finishes what it has in hand), SIGKILL after 30 s."""
+        try:
+            self._signal_group(signal.SIGTERM, timeout=30)
+        except subprocess.TimeoutExpired:
+            self._signal_group(signal.SIGKILL)
+
+    def _signal_group(self, signum: int, timeout: float = 30) -> None:
+        if self.process is None:
+            return
+        with suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signum)
+        self.process.wait(timeout=timeout)
+        self.process = None
+
+
+@dataclass
+class CpuWatch:
+    """Who used the machine's CPU while it ran: every process's time from /proc, by owner.
+
+    `owner(pid, pgid, command)` names the owner of a process (this benchmark, the server,
+    PostgreSQL, ...); the rest is "other processes": whatever else shared the machine.
+    """
+
+    owner: Callable[[int, int, str], str]
+    every: float = 0.5
+    seconds: dict[str, float] = field(default_factory=dict)
+    _last: dict[int, int] = field(default_factory=dict)
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def __enter__(self) -> "CpuWatch":
+        self._sample(count=False)
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample(count=True)
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.every):
+            self._sample(count=True)
+
+    def _sample(self, *, count: bool) -> None:
+        tick = os.sysconf("SC_CLK_TCK")
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                text = stat.read_text()
+            except OSError:
+                continue  # the process ended
+            command, fields = text[text.index("(") + 1 : text.rindex(")")], text.rsplit(")", 1)[1]
+            parts = fields.split()
+            pid, ticks = int(stat.parent.name), int(parts[11]) + int(parts[12])
+            # A process seen for the first time after the start was started meanwhile: all of
+            # its time counts.
+            before = self._last.get(pid, 0 if count else ticks)
+            self._last[pid] = ticks
+            if ticks > before:
+                who = self.owner(pid, int(parts[2]), command)
+                self.seconds[who] = self.seconds.get(who, 0.0) + (ticks - before) / tick

@@ -62,6 +62,7 @@ def create_db_engine(
     event.listen(engine, "begin", turn.begin)
     event.listen(engine, "commit", turn.commit)
     event.listen(engine, "rollback", turn.rollback)
+    event.listen(engine, "savepoint", turn.savepoint)
     return engine
 
 
@@ -157,11 +158,24 @@ class _WriterTurn:
     def rollback(self, conn: sa.Connection) -> None:
         self._finish(conn, "ROLLBACK")
 
+    # SQLite rolls a whole transaction back by itself on some errors (a full disk, an I/O
+    # error), and the driver then runs each later statement in a transaction of its own. A
+    # COMMIT or a SAVEPOINT that finds no transaction open must fail: passed over, the work done
+    # before the error would be reported as committed (a group of scans answered, not stored),
+    # and the group's later pieces committed one by one (then done again when it is retried).
+
+    def savepoint(self, conn: sa.Connection, _name: str) -> None:
+        driver = conn.connection.dbapi_connection
+        if driver is None or not driver.in_transaction:
+            raise _transaction_lost()
+
     def _finish(self, conn: sa.Connection, statement: str) -> None:
         try:
             driver = conn.connection.dbapi_connection
             if driver is not None and driver.in_transaction:
                 driver.execute(statement)
+            elif statement == "COMMIT":
+                raise _transaction_lost()
         finally:
             self.end(conn)
 
@@ -180,6 +194,13 @@ class _WriterTurn:
         # Blocks until the holder lets go: a transaction takes milliseconds, and a process that
         # dies holding the lock loses it with its file descriptor.
         fcntl.flock(self._fd, fcntl.LOCK_EX)
+
+
+def _transaction_lost() -> DatabaseNotReady:
+    return DatabaseNotReady(
+        "SQLite rolled the transaction back (the disk is full, or an I/O error): nothing of "
+        "it was stored; try again"
+    )
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -296,9 +317,24 @@ class GroupCommit:
                     with session.begin_nested():
                         outcomes.append((item, item.work(session), None))
                 except Exception as exc:  # this piece's own failure: the others go on
+                    if _gave_way(exc):
+                        raise  # not the piece's failure but the batch's: see _run
                     outcomes.append((item, None, exc))
             session.commit()
         return outcomes
+
+
+# PostgreSQL's SQLSTATEs for a transaction chosen to give way to another: deadlock detected,
+# serialization failure.
+_GIVE_WAY = frozenset({"40P01", "40001"})
+
+
+def _gave_way(exc: Exception) -> bool:
+    """Whether a piece failed because its batch deadlocked with another process's batch (two
+    worker processes' groups receiving the same cartons in opposite orders). The piece did
+    nothing wrong: rather than answer it with an error, the batch gives way whole (what the
+    other waits for is released at once) and each of its pieces runs again alone."""
+    return getattr(getattr(exc, "orig", None), "sqlstate", None) in _GIVE_WAY
 
 
 def _answer(outcomes: list["_Outcome"]) -> None:
