@@ -287,12 +287,19 @@ def _received_counts(start: datetime, end: datetime, supplier_id: str | None) ->
     return sa.union_all(with_order, held)  # type: ignore[return-value]
 
 
+def _supplier_of_carton() -> sa.ColumnElement[Any]:
+    # A carton received against its order carries the order's supplier. A carton held without
+    # an order of its own (a second carton under a copy of a label) takes the supplier of the
+    # order its inspection named: looked up only for those (COALESCE stops at the first value).
+    held = sa.select(_ORDERS.c.supplier_id).where(_ORDERS.c.order_no == _INSPECTIONS.c.order_no)
+    return sa.func.coalesce(_CARTONS.c.supplier_id, held.scalar_subquery())
+
+
 def _defect_sources() -> sa.FromClause:
     return (
         _DEFECTS.join(_CARTONS, _CARTONS.c.id == _DEFECTS.c.carton_id)
         .outerjoin(_INSPECTIONS, _INSPECTIONS.c.id == _DEFECTS.c.inspection_id)
-        .outerjoin(_ORDERS, _ORDERS.c.order_no == _order_no_of_carton())
-        .outerjoin(_SUPPLIERS, _SUPPLIERS.c.supplier_id == _ORDERS.c.supplier_id)
+        .outerjoin(_SUPPLIERS, _SUPPLIERS.c.supplier_id == _supplier_of_carton())
     )
 
 
@@ -345,6 +352,11 @@ def _defect_rows(start: datetime, end: datetime, supplier_id: str | None) -> sa.
         .where(_WAYBILLS.c.tracking_no == _tracking_no())
         .scalar_subquery()
     )
+    order_carrier = (
+        sa.select(_ORDERS.c.carrier)
+        .where(_ORDERS.c.order_no == _CARTONS.c.order_no)
+        .scalar_subquery()
+    )
     query = sa.select(
         _DEFECTS.c.carton_id,
         _DEFECTS.c.code,
@@ -357,7 +369,7 @@ def _defect_rows(start: datetime, end: datetime, supplier_id: str | None) -> sa.
         _SUPPLIERS.c.name.label("supplier_name"),
         _order_no_of_carton().label("order_no"),
         _tracking_no().label("tracking_no"),
-        sa.func.coalesce(waybill_carrier, _ORDERS.c.carrier).label("carrier"),
+        sa.func.coalesce(waybill_carrier, order_carrier).label("carrier"),
         _CARTONS.c.station,
         _CARTONS.c.operator,
         _INSPECTIONS.c.photo_sha256,
