@@ -247,9 +247,12 @@ class GroupCommit:
     and the hand-over to the next writer; under load the turns, not the work, set the pace. On
     PostgreSQL each COMMIT waits for its WAL flush, and each request's own transaction costs a
     thread hop and three more round trips. Here `submit` queues a piece of work and one thread
-    runs what is queued in one transaction, each piece in its own savepoint (a piece that fails
-    is rolled back alone and gets its error), then commits once and answers them all. Nobody is
-    answered before the commit; if the batch as a whole fails, each piece runs again alone.
+    runs what is queued in one transaction, each piece in its own savepoint, then commits once
+    and answers them all. Nobody is answered before the commit. A piece that fails is rolled
+    back to its savepoint and, after the commit, runs again alone: its error is then its own,
+    not a conflict with a piece of another worker's group (a piece running alone has no
+    enclosing savepoint and may retry by itself). If the batch as a whole fails, each piece
+    runs again alone.
     """
 
     def __init__(self, engine: Engine, *, max_batch: int = 64) -> None:
@@ -298,13 +301,19 @@ class GroupCommit:
             for item in batch:
                 self._settle([item])
             return
-        _answer(outcomes)
+        _answer([o for o in outcomes if o[2] is None])
+        for item, _result, _error in (o for o in outcomes if o[2] is not None):
+            self._settle([item])
 
     def _settle(self, batch: list["_Work[Any]"]) -> None:
-        try:
-            outcomes = self._transaction(batch)
-        except Exception as exc:
-            outcomes = [(item, None, exc) for item in batch]
+        for attempt in range(1, _GIVE_WAY_ATTEMPTS + 1):
+            try:
+                outcomes = self._transaction(batch)
+            except Exception as exc:
+                if _gave_way(exc) and attempt < _GIVE_WAY_ATTEMPTS:
+                    continue
+                outcomes = [(item, None, exc) for item in batch]
+            break
         _answer(outcomes)
 
     def _transaction(self, batch: list["_Work[Any]"]) -> list["_Outcome"]:
@@ -318,9 +327,7 @@ class GroupCommit:
                 try:
                     with session.begin_nested():
                         outcomes.append((item, item.work(session), None))
-                except Exception as exc:  # this piece's own failure: the others go on
-                    if _gave_way(exc):
-                        raise  # not the piece's failure but the batch's: see _run
+                except Exception as exc:  # rolled back: the others go on, it runs again alone
                     outcomes.append((item, None, exc))
             session.commit()
         return outcomes
@@ -329,13 +336,14 @@ class GroupCommit:
 # PostgreSQL's SQLSTATEs for a transaction chosen to give way to another: deadlock detected,
 # serialization failure.
 _GIVE_WAY = frozenset({"40P01", "40001"})
+_GIVE_WAY_ATTEMPTS = 3
 
 
 def _gave_way(exc: Exception) -> bool:
-    """Whether a piece failed because its batch deadlocked with another process's batch (two
+    """Whether a piece failed because its transaction deadlocked with another process's (two
     worker processes' groups receiving the same cartons in opposite orders). The piece did
-    nothing wrong: rather than answer it with an error, the batch gives way whole (what the
-    other waits for is released at once) and each of its pieces runs again alone."""
+    nothing wrong: in a group, its savepoint is rolled back (what the other waits for in it is
+    released at once) and it runs again alone; alone, it runs again, a few times at most."""
     return getattr(getattr(exc, "orig", None), "sqlstate", None) in _GIVE_WAY
 
 

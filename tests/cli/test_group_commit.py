@@ -119,3 +119,25 @@ def test_a_group_whose_transaction_breaks_runs_each_scan_again_alone(
     group.close()
     assert count_rows(engine, "cartons") == 2
     assert count_rows(engine, "scan_events") == 2
+
+
+def test_two_workers_groups_racing_for_the_same_cartons_receive_each_once(
+    cli: Cli, tmp_path: Path, engine: Engine
+) -> None:
+    # Two service workers, each with its own group commit: on PostgreSQL their groups run at
+    # once, and a scan that loses the race for a carton inside a group is decided again alone.
+    rows = _import(cli, tmp_path, 30)
+    codes = [r["domestic_tracking_no"] for r in rows]
+    groups = [db.GroupCommit(engine), db.GroupCommit(engine)]
+    releases = [_held(g) for g in groups]
+    futures = [g.submit(_scan(code, station=f"DOCK-{i}")) for code in codes
+               for i, g in enumerate(groups)]  # fmt: skip
+    for release in releases:
+        release.set()
+    outcomes = Counter(str(f.result(timeout=60).outcome) for f in futures)
+    for g in groups:
+        g.close()
+
+    assert outcomes == {"received": 30, "already_received": 30}
+    assert count_rows(engine, "cartons") == 30
+    assert count_rows(engine, "scan_events") == 60
