@@ -32,6 +32,7 @@ from intake.errors import (
     InvalidInput,
     NotFound,
     Purged,
+    StoreUnavailable,
 )
 from intake.settings import Settings, get_settings
 from intake.tokens import Permission, TokenInfo, authenticate
@@ -165,6 +166,10 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DatabaseNotReady)
     async def not_ready(request: Request, exc: DatabaseNotReady) -> JSONResponse:
         return answer(503, "database_not_ready", str(exc))
+
+    @app.exception_handler(StoreUnavailable)
+    async def store_unavailable(request: Request, exc: StoreUnavailable) -> JSONResponse:
+        return answer(503, "photo_store_unavailable", str(exc))
 
     @app.exception_handler(IntakeError)
     async def intake_error(request: Request, exc: IntakeError) -> JSONResponse:

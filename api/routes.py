@@ -128,7 +128,7 @@ async def post_scan(
     "/scans/photo",
     tags=["scanning"],
     response_model=schemas.PhotoAnswer,
-    responses=schemas.errors(400, 401, 403, 413, 415, 422),
+    responses=schemas.errors(400, 401, 403, 413, 415, 422, 503),
 )
 def post_scan_photo(
     request: Request,
@@ -296,7 +296,7 @@ def post_resolve(defect_id: int, body: ResolveIn, who: Billing,
     "/photos/{photo_id}",
     tags=["mislabels"],
     response_class=Response,
-    responses=schemas.image_content() | schemas.errors(401, 403, 404, 422),
+    responses=schemas.image_content() | schemas.errors(401, 403, 404, 410, 422, 503),
 )
 def get_photo_file(
     photo_id: str,

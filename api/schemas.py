@@ -58,8 +58,10 @@ _ERRORS = {
     403: "forbidden: the token's role may not do this (link_invalid: a bad or expired photo link)",
     404: "not_found: nothing by that id or number",
     413: "image_too_large / too_large: over the byte or pixel limit (checked before decoding)",
+    410: "photo_purged: the photo existed; the retention period removed it",
     415: "image_not_image: not a PNG, JPEG, WebP, BMP or TIFF image",
     422: "invalid_request (a bad field), invalid_input, image_damaged, import_rejected...",
+    503: "photo_store_unavailable / database_not_ready: try again once it is back",
 }
 
 

@@ -399,10 +399,11 @@ _REVISION = re.compile(r'^(down_revision|revision): str(?: \| None)? = "(\w+)"',
 @functools.cache
 def head_revision() -> str:
     """The newest schema revision this code knows: the one no migration revises."""
-    revisions, revised = set(), set()
+    revisions: set[str] = set()
+    revised: set[str] = set()
     for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
         for kind, value in _REVISION.findall(path.read_text(encoding="utf-8")):
-            (revisions if kind == "revision" else revised).add(value)
+            (revisions if kind == "revision" else revised).add(str(value))
     heads = revisions - revised
     assert len(heads) == 1, f"the migrations have {len(heads)} heads: {sorted(heads)}"
     return heads.pop()
@@ -414,7 +415,8 @@ def current_revision(engine: Engine) -> str | None:
         if not sa.inspect(connection).has_table("alembic_version"):
             return None
         versions = connection.exec_driver_sql("SELECT version_num FROM alembic_version")
-        return versions.scalar()
+        current = versions.scalar()
+        return None if current is None else str(current)
 
 
 def check_schema(engine: Engine) -> None:

@@ -17,6 +17,10 @@ class Purged(NotFound):
     """A looked-up thing existed and was removed on purpose (a photo past its retention)."""
 
 
+class StoreUnavailable(IntakeError):
+    """The evidence photo store cannot be reached, or refused the request (not the photo)."""
+
+
 class InvalidInput(IntakeError):
     """Input that cannot be used as given."""
 

@@ -11,7 +11,8 @@ import hashlib
 import os
 import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -24,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from intake import db
-from intake.errors import InvalidInput, NotFound, Purged
+from intake.errors import InvalidInput, NotFound, Purged, StoreUnavailable
 from intake.models import Defect, DefectState, Inspection, Photo, table_of, utcnow
 from intake.settings import Settings
 
@@ -126,43 +127,60 @@ class S3PhotoStore:
         sha256 = hashlib.sha256(data).hexdigest()
         # An object is written whole or not at all, and the same bytes under the same key again
         # change nothing: no need to ask first (a round trip, for the rare photo sent twice).
-        self.client.put_object(Bucket=self.bucket, Key=self.key_of(sha256, media_type),
-                               Body=data, ContentType=media_type)  # fmt: skip
+        with _reachable():
+            self.client.put_object(Bucket=self.bucket, Key=self.key_of(sha256, media_type),
+                                   Body=data, ContentType=media_type)  # fmt: skip
         return sha256
 
     def read(self, sha256: str, media_type: str) -> bytes:
         """The stored bytes of a photo."""
-        try:
-            answer = self.client.get_object(Bucket=self.bucket, Key=self.key_of(sha256, media_type))
-        except self.client.exceptions.ClientError as exc:
-            if _missing(exc):
-                raise NotFound(f"photo {sha256} is recorded but its object is missing") from exc
-            raise
-        return bytes(answer["Body"].read())
+        with _reachable():
+            try:
+                key = self.key_of(sha256, media_type)
+                answer = self.client.get_object(Bucket=self.bucket, Key=key)
+            except self.client.exceptions.ClientError as exc:
+                if _missing(exc):
+                    raise NotFound(f"photo {sha256} is recorded but its object is missing") from exc
+                raise
+            return bytes(answer["Body"].read())
 
     def exists(self, sha256: str, media_type: str) -> bool:
         """Whether the photo's object is there."""
-        try:
-            self.client.head_object(Bucket=self.bucket, Key=self.key_of(sha256, media_type))
-        except self.client.exceptions.ClientError as exc:
-            if _missing(exc):
-                return False
-            raise
-        return True
+        with _reachable():
+            try:
+                self.client.head_object(Bucket=self.bucket, Key=self.key_of(sha256, media_type))
+            except self.client.exceptions.ClientError as exc:
+                if _missing(exc):
+                    return False
+                raise
+            return True
 
     def delete(self, photos: Sequence[tuple[str, str]]) -> None:
         """Remove these photos' objects, a thousand to a request."""
         keys = [self.key_of(sha256, media_type) for sha256, media_type in photos]
         for start in range(0, len(keys), _S3_DELETE_KEYS):
             chunk = [{"Key": key} for key in keys[start : start + _S3_DELETE_KEYS]]
-            answer = self.client.delete_objects(
-                Bucket=self.bucket, Delete={"Objects": chunk, "Quiet": True}
-            )
+            with _reachable():
+                answer = self.client.delete_objects(
+                    Bucket=self.bucket, Delete={"Objects": chunk, "Quiet": True}
+                )
             failed = [e for e in answer.get("Errors", []) if e.get("Code") != "NoSuchKey"]
             if failed:
                 error = failed[0]
                 raise OSError(f"the photo store did not delete {error.get('Key')}: "
                               f"{error.get('Code')} {error.get('Message')}")  # fmt: skip
+
+
+@contextmanager
+def _reachable() -> Iterator[None]:
+    """The store's own failures (unreachable, bad credentials, no such bucket) as one error
+    that says so: the service answers 503, the CLI one line, never a traceback."""
+    from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
+
+    try:
+        yield
+    except (BotoCoreError, ClientError) as exc:
+        raise StoreUnavailable(f"the photo store cannot be used: {exc}") from exc
 
 
 def _missing(exc: Any) -> bool:

@@ -110,3 +110,42 @@ def _found_on(order: dict[str, Any]) -> str:
     (defect,) = order["defects"]
     found: date = datetime.fromisoformat(defect["created_at"]).astimezone(ZONE).date()
     return found.isoformat()
+
+
+def test_an_unreachable_store_is_a_503_and_nothing_is_recorded(
+    server: Server, tmp_path: Path
+) -> None:
+    from tests.api.conftest import free_port
+
+    server.stop()
+    server.cli.env.update({
+        "INTAKE_PHOTO_STORE": "s3://evidence/wh1",
+        "INTAKE_S3_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}",  # nobody listens there
+        "AWS_ACCESS_KEY_ID": "intake-test", "AWS_SECRET_ACCESS_KEY": "intake-test",
+        "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_CONFIG_FILE": str(tmp_path / "none"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+    })  # fmt: skip
+    server.start()
+    with server.client("station") as station:
+        photo = (LABELS / "label_001.jpg").read_bytes()
+        sent = station.post("/scans/photo", data={"operator": "mei"},
+                            files={"photo": ("label_001.jpg", photo, "image/jpeg")})  # fmt: skip
+    inspected = server.cli.process("inspect", str(LABELS / "label_002.jpg"), "--station", "D1",
+                                   "--operator", "mei")  # fmt: skip
+    with server.client("viewer") as viewer:
+        orders = [viewer.get(f"/orders/{n}").json() for n in _orders_of("label_001", "label_002")]
+
+    assert sent.status_code == 503, sent.text
+    assert sent.json()["error"] == "photo_store_unavailable"
+    assert inspected.exit_code == 2, inspected.stderr
+    lines = inspected.stderr.strip().splitlines()
+    assert len(lines) == 1 and "the photo store cannot be used" in lines[0]
+    assert [o["status"] for o in orders] == ["awaiting", "awaiting"]  # nothing received
+    assert all(o["cartons"] == [] and o["inspections"] == [] for o in orders)
+
+
+def _orders_of(*labels: str) -> list[str]:
+    manifest = json.loads((LABELS / "manifest.json").read_text(encoding="utf-8"))
+    by_name = {Path(i["file"]).stem: i["order"]["order_no"] for i in manifest["images"]}
+    return [by_name[label] for label in labels]
