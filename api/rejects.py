@@ -7,7 +7,7 @@ from types import TracebackType
 from typing import IO, Any
 
 from intake.errors import RowProblem
-from intake.orderbook import COLUMNS, RawRow
+from intake.orderbook import COLUMNS, RawRow, spreadsheet_safe
 
 
 def default_path(source: Path, chosen: Path | None) -> Path:
@@ -44,7 +44,8 @@ class RejectWriter:
             assert self._file is not None
             self._csv = csv.writer(self._file)
             self._csv.writerow([*COLUMNS, "reject_line", "reject_reasons"])
-        self._csv.writerow([*(record.cells.get(c, "") for c in COLUMNS), record.line, reasons])
+        cells = [spreadsheet_safe(record.cells.get(c, "")) for c in COLUMNS]
+        self._csv.writerow([*cells, record.line, spreadsheet_safe(reasons)])
 
     def _open(self) -> None:
         if self._file is None:

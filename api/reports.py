@@ -22,6 +22,7 @@ from sqlmodel import Session
 from api.photolinks import link_query
 from intake.errors import InvalidInput, NotFound
 from intake.fees import money
+from intake.orderbook import spreadsheet_safe
 from intake.photos import photo_store, purged_photos_of_defects
 from intake.reports import (
     MislabelLine,
@@ -112,9 +113,6 @@ SLA_COLUMNS = (
     "received_at",
     "hours",
 )
-# A spreadsheet runs a cell that starts with one of these as a formula (`=cmd|' /C calc'!A0`):
-# such a cell gets a leading apostrophe, which Excel and LibreOffice show as plain text.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def write_mislabels(
@@ -220,10 +218,7 @@ def _csv_row(values: Iterable[object]) -> str:
 def _cell(value: object) -> str:
     if value is None:
         return ""
-    text = str(value)
-    if isinstance(value, str) and text.startswith(_FORMULA_STARTS):
-        return "'" + text
-    return text
+    return spreadsheet_safe(value) if isinstance(value, str) else str(value)
 
 
 # --- JSON ----------------------------------------------------------------------------------

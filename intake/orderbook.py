@@ -50,6 +50,19 @@ _POSTCODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-]*$")
 _NORMAL_TRACKING_NO = re.compile(r"[A-Z0-9]{1,40}")
 # No real order has a cell this long; csv's own limit would otherwise allow 128 KiB per cell.
 _MAX_CELL = 4096
+# A spreadsheet runs a cell that starts with one of these as a formula (`=cmd|' /C calc'!A0`).
+# In a CSV file we write, such a cell gets a leading apostrophe, which Excel and LibreOffice show
+# as plain text; an order book read back (a fixed rejects file) loses that apostrophe again.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """The text as a CSV cell that a spreadsheet shows and never runs."""
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def _as_written(cell: str) -> str:
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(_FORMULA_STARTS) else cell
 _MAX_LINE = 64 * 1024
 
 
@@ -134,7 +147,8 @@ def _read_csv(lines: Iterator[str]) -> Iterator[RawRow]:
         if len(record) != len(names):
             yield RawRow(reader.line_num, {}, f"{len(record)} cells, header has {len(names)}")
             continue
-        yield RawRow(reader.line_num, dict(zip(names, record, strict=True)))
+        cells = (_as_written(cell) for cell in record)
+        yield RawRow(reader.line_num, dict(zip(names, cells, strict=True)))
 
 
 def _next_csv_record(reader: Any) -> list[str] | None:  # csv.reader's type is private

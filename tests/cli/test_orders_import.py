@@ -145,7 +145,9 @@ def test_skip_invalid_imports_good_rows_and_writes_rejects(
     cli: Cli, tmp_path: Path, engine
 ) -> None:
     good = order_row()
-    rows = [good, order_row(packages="-1"), order_row(buyer_country="ZZ")]
+    formula = "=cmd|' /C calc'!A0"  # what a spreadsheet would run, opening the rejects file
+    hostile = order_row(buyer_country="ZZ", buyer_name=formula)
+    rows = [good, order_row(packages="-1"), hostile]
     path = write_csv(tmp_path / "mixed.csv", rows)
 
     result = cli("orders", "import", str(path), "--skip-invalid")
@@ -157,13 +159,16 @@ def test_skip_invalid_imports_good_rows_and_writes_rejects(
     assert rejects[0].endswith("reject_line,reject_reasons")
     assert len(rejects) == 3
     assert rejects[1].endswith(",3,packages: -1 packages: 1 to 999 expected")
-    # The rejects file is an order book again: fixed, it imports.
+    assert ",'-1," in rejects[1] and ",'=cmd|' /C calc'!A0," in rejects[2]  # shown as text
+    # The rejects file is an order book again: fixed, it imports, each cell as first written.
     fixed = (tmp_path / "mixed.csv.rejects.csv").read_text(encoding="utf-8-sig")
-    fixed = fixed.replace(",-1,", ",1,").replace(",ZZ,", ",MY,")
+    fixed = fixed.replace(",'-1,", ",1,").replace(",ZZ,", ",MY,")
     (tmp_path / "fixed.csv").write_text(fixed, encoding="utf-8")
     again = cli("orders", "import", str(tmp_path / "fixed.csv"))
     assert again.exit_code == 0, again.stderr
     assert count_rows(engine, "orders") == 3
+    shown = json.loads(cli("orders", "show", hostile["order_no"], "--json").stdout)
+    assert shown["buyer"]["name"] == formula
 
 
 def test_unusable_files_are_one_clear_line(cli: Cli, tmp_path: Path, engine) -> None:
