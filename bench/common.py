@@ -119,7 +119,14 @@ def fresh_pg(label: str) -> Iterator[str]:
         run_intake(["db", "upgrade"], url)
         yield url
     finally:
-        _pg_admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for attempt in range(20):  # an autovacuum worker may be in it for a moment
+            try:
+                _pg_admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                break
+            except sa.exc.ProgrammingError:
+                if attempt == 19:
+                    raise
+                time.sleep(0.25)
 
 
 def _pg_admin(url: str, *statements: str) -> None:

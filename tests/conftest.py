@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -58,7 +59,7 @@ def pg_template(pg_admin_url: str) -> str:
     _pg_execute(pg_admin_url, f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"')
     db.upgrade(_with_database(pg_admin_url, name))
     yield name
-    _pg_execute(pg_admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _drop_database(pg_admin_url, name)
 
 
 def _with_database(url: str, name: str) -> str:
@@ -86,7 +87,20 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
     name = f"intake_t_{uuid.uuid4().hex[:12]}"
     _pg_execute(admin, f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     yield _with_database(admin, name)
-    _pg_execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _drop_database(admin, name)
+
+
+def _drop_database(admin_url: str, name: str) -> None:
+    # An autovacuum worker (a superuser's process, which the test role may not end) can be in a
+    # fresh database for a moment: it is gone within a second or two.
+    for attempt in range(20):
+        try:
+            _pg_execute(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            return
+        except sa.exc.ProgrammingError:
+            if attempt == 19:
+                raise
+            time.sleep(0.25)
 
 
 @pytest.fixture
