@@ -182,10 +182,11 @@ def mislabel_report(
     by_supplier: dict[str | None, dict[str, Any]] = {}
 
     def entry(supplier: str | None, name: str | None) -> dict[str, Any]:
-        return by_supplier.setdefault(
-            supplier,
-            {"name": name, "received": 0, "mislabeled": 0, "codes": {}, "fees": {}},
-        )
+        found = by_supplier.get(supplier)  # once per defect row: no new dict unless needed
+        if found is None:
+            found = {"name": name, "received": 0, "mislabeled": 0, "codes": {}, "fees": {}}
+            by_supplier[supplier] = found
+        return found
 
     for supplier, name, count in connection.execute(_received_counts(start, end, supplier_id)):
         entry(supplier, name)["received"] += count
