@@ -190,7 +190,11 @@ def test_prune_removes_old_photos_and_keeps_the_evidence_billing_needs(
     assert "kept 3 older ones" in text.stdout
 
 
-def test_bad_input_is_one_line_and_exit_status_2(cli: Cli) -> None:
+def test_bad_input_is_one_line_and_exit_status_2(cli: Cli, engine: Engine) -> None:
+    assert cli("orders", "import", str(LABELS / "orders.csv")).exit_code == 0
+    stored = _inspect(cli, LABELS / "label_001.jpg")["label_001.jpg"]
+    age_records(engine)  # past any period: only the bad input keeps it from being purged
+    folder = Path(cli.env["INTAKE_DATA_DIR"]) / "photos"
     zero = cli("photos", "prune", "--older-than", "0")
     words = cli.process("photos", "prune", "--older-than", "ninety")
     missing = cli.process("photos", "prune")
@@ -204,6 +208,9 @@ def test_bad_input_is_one_line_and_exit_status_2(cli: Cli) -> None:
     assert "--older-than" in missing.stderr
     assert bad_store.stderr.startswith("error: setting INTAKE_PHOTO_STORE: ")
     assert "s3://bucket/prefix" in bad_store.stderr
+    assert (folder / _name(stored)).exists()  # nothing removed, nothing marked
+    with Session(engine) as session:
+        assert [p.purged_at for p in session.exec(select(Photo))] == [None]
 
 
 def test_a_photo_stored_again_while_a_prune_runs_stays(database_url: str, tmp_path: Path) -> None:
