@@ -564,7 +564,8 @@ def report_mislabels(
     with open_report_engine() as engine, Session(engine) as session:
         if not per_supplier:
             report = mislabel_report(session, day=local_day, zone=settings.zone,
-                                     supplier_id=supplier, summarize=fmt.summarized)  # fmt: skip
+                                     supplier_id=supplier, summarize=fmt.summarized,
+                                     count_defects=not fmt.defects_from_lines)  # fmt: skip
             write_report(out, fmt, lambda f: write_mislabels(f, session, report, fmt, photos))
             return
         if out is None or supplier is not None:
@@ -576,7 +577,8 @@ def report_mislabels(
                 continue  # cartons of unknown orders: no supplier to send them to
             report = mislabel_report(session, day=local_day, zone=settings.zone,
                                      supplier_id=summary.supplier_id,
-                                     summarize=fmt.summarized)  # fmt: skip
+                                     summarize=fmt.summarized,
+                                     count_defects=not fmt.defects_from_lines)  # fmt: skip
             path = out / f"mislabels-{local_day}-{_file_safe(summary.supplier_id)}.{fmt}"
             write_report(
                 path,

@@ -42,9 +42,16 @@ def get_mislabel_report(
     (linked under this service: /photos/{id}, with a token), as CSV, JSON, HTML or PDF."""
     photos = report_photos(settings, str(request.base_url))
     with Session(engine) as session:
-        report = _known_supplier(lambda: mislabel_report(session, day=day, zone=settings.zone,
-                                                         supplier_id=supplier,
-                                                         summarize=fmt.summarized))  # fmt: skip
+        report = _known_supplier(
+            lambda: mislabel_report(
+                session,
+                day=day,
+                zone=settings.zone,
+                supplier_id=supplier,
+                summarize=fmt.summarized,
+                count_defects=not fmt.defects_from_lines,
+            )
+        )
         name = f"mislabels-{day}{f'-{supplier}' if supplier else ''}.{fmt}"
         return _answer(fmt, name, lambda out: write_mislabels(out, session, report, fmt, photos))
 

@@ -8,7 +8,9 @@ import csv
 import io
 import json
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -25,6 +27,7 @@ from intake.fees import money
 from intake.orderbook import spreadsheet_safe
 from intake.photos import photo_store, purged_photos_of_defects
 from intake.reports import (
+    DefectTally,
     MislabelLine,
     MislabelReport,
     SlaReport,
@@ -36,6 +39,8 @@ from intake.reports import (
     never_received,
 )
 from intake.settings import Settings
+
+_JSON = json.JSONEncoder(ensure_ascii=False)  # one encoder: json.dumps(...) makes one per call
 
 
 class Format(StrEnum):
@@ -50,6 +55,12 @@ class Format(StrEnum):
     def summarized(self) -> bool:
         """Whether it shows the summary per supplier (a CSV is the rows alone)."""
         return self is not Format.csv
+
+    @property
+    def defects_from_lines(self) -> bool:
+        """Whether its writer adds the day's defects up from the rows it writes (JSON spools
+        the rows, then writes the summary above them), so the report needs not read them."""
+        return self is Format.json
 
     @property
     def media_type(self) -> str:
@@ -120,11 +131,12 @@ def write_mislabels(
 ) -> None:
     """The day's mislabel report in the format, rows streamed from the session."""
     photos = photos.without(purged_photos_of_defects(session, start=report.start, end=report.end))
+    if fmt is Format.json:
+        _write_mislabel_json(out, session, report, photos)
+        return
     lines = mislabel_lines(session, report)
     if fmt is Format.csv:
         _write_text(out, _mislabel_csv(report, lines, photos), bom=True)
-    elif fmt is Format.json:
-        _write_text(out, _mislabel_json(report, lines, photos))
     elif fmt is Format.html:
         from api.reporthtml import write_mislabels_html
 
@@ -224,24 +236,31 @@ def _cell(value: object) -> str:
 # --- JSON ----------------------------------------------------------------------------------
 
 
-def _mislabel_json(
-    report: MislabelReport, lines: Iterable[MislabelLine], photos: Photos
-) -> Iterator[str]:
-    head = {
-        "report": "mislabels",
-        "date": report.day.isoformat(),
-        "timezone": report.zone.key,
-        "supplier": report.supplier_id,
-        "generated_at": report.generated_at.isoformat(),
-        "empty": report.empty,
-        "suppliers": [_summary(s) for s in report.summaries],
-        "totals": _summary(report.totals()),
-    }
-    yield json.dumps(head, ensure_ascii=False)[:-1] + ', "mislabels": ['
-    for i, line in enumerate(lines):
-        yield ("," if i else "") + "\n" + json.dumps(_mislabel(line, report.zone, photos),
-                                                      ensure_ascii=False)  # fmt: skip
-    yield "\n]}\n"
+def _write_mislabel_json(
+    out: BinaryIO, session: Session, report: MislabelReport, photos: Photos
+) -> None:
+    # The summary comes first in the file but is added up from the rows as they pass: the
+    # rows wait in a spool file meanwhile (megabytes, not memory), read from the database once.
+    tally = DefectTally()
+    with tempfile.TemporaryFile() as spool:
+        for i, line in enumerate(mislabel_lines(session, report, tally)):
+            item = _JSON.encode(_mislabel(line, report.zone, photos))
+            spool.write(f"{',' if i else ''}\n{item}".encode())
+        report = tally.summarized(report)
+        head = {
+            "report": "mislabels",
+            "date": report.day.isoformat(),
+            "timezone": report.zone.key,
+            "supplier": report.supplier_id,
+            "generated_at": report.generated_at.isoformat(),
+            "empty": report.empty,
+            "suppliers": [_summary(s) for s in report.summaries],
+            "totals": _summary(report.totals()),
+        }
+        out.write((_JSON.encode(head)[:-1] + ', "mislabels": [').encode())
+        spool.seek(0)
+        shutil.copyfileobj(spool, out)
+    out.write(b"\n]}\n")
 
 
 def _summary(s: SupplierSummary) -> dict[str, Any]:
@@ -298,12 +317,12 @@ def _sla_json(report: SlaReport, late: Iterable[Any], delays: Iterable[Any],
             "transit": report.hours.transit,
         },
     }
-    yield json.dumps(head, ensure_ascii=False)[:-1]
+    yield _JSON.encode(head)[:-1]
     for name, rows in (("late_ready_to_ship", late), ("carrier_delays", delays),
                        ("never_received", never)):  # fmt: skip
         yield f', "{name}": ['
         for i, row in enumerate(rows):
-            yield ("," if i else "") + "\n" + json.dumps(_plain(row), ensure_ascii=False)
+            yield ("," if i else "") + "\n" + _JSON.encode(_plain(row))
         yield "\n]"
     yield "}\n"
 
@@ -319,7 +338,10 @@ def _plain(row: Any) -> dict[str, Any]:
 
 
 def _local(at: datetime | None, zone: ZoneInfo) -> str | None:
-    return at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S") if at is not None else None
+    # YYYY-MM-DD HH:MM:SS, the local wall time without its offset (the report names the zone)
+    if at is None:
+        return None
+    return at.astimezone(zone).replace(tzinfo=None).isoformat(" ", "seconds")
 
 
 def _write_text(out: BinaryIO, chunks: Iterable[str], *, bom: bool = False) -> None:

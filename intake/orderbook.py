@@ -63,6 +63,8 @@ def spreadsheet_safe(text: str) -> str:
 
 def _as_written(cell: str) -> str:
     return cell[1:] if cell.startswith("'") and cell[1:].startswith(_FORMULA_STARTS) else cell
+
+
 _MAX_LINE = 64 * 1024
 
 

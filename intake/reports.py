@@ -7,7 +7,7 @@ are the sums of the rows (tests/cli/test_reports.py checks both against the raw 
 """
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -170,58 +170,92 @@ def mislabel_report(
     zone: ZoneInfo,
     supplier_id: str | None = None,
     summarize: bool = True,
+    count_defects: bool = True,
 ) -> MislabelReport:
     """The summary of one local day (every supplier, or one); rows come from mislabel_lines.
-    `summarize=False` skips the summary's aggregates (a CSV of the rows needs none of them)."""
+    `summarize=False` skips the summary's aggregates (a CSV of the rows needs none of them);
+    `count_defects=False` leaves the defects to a DefectTally fed by mislabel_lines, which
+    reads the same rows (a writer that spools the rows saves reading them twice)."""
     check_supplier(session, supplier_id)
+    report = MislabelReport(day, zone, supplier_id, utcnow(), [])
     if not summarize:
-        return MislabelReport(day, zone, supplier_id, utcnow(), [])
-    start = local_day_start(day, zone)
-    end = local_day_start(day + timedelta(days=1), zone)
+        return report
     connection = session.connection()
-    by_supplier: dict[str | None, dict[str, Any]] = {}
-
-    def entry(supplier: str | None, name: str | None) -> dict[str, Any]:
-        found = by_supplier.get(supplier)  # once per defect row: no new dict unless needed
-        if found is None:
-            found = {"name": name, "received": 0, "mislabeled": 0, "codes": {}, "fees": {}}
-            by_supplier[supplier] = found
-        return found
-
-    for supplier, name, count in connection.execute(_received_counts(start, end, supplier_id)):
-        entry(supplier, name)["received"] += count
-    # The day's defects are few (tens of thousands): read once, added up here, exactly.
-    cartons: dict[str | None, set[int]] = {}
-    for row in connection.execute(_defect_facts(start, end, supplier_id)):
-        e = entry(row.supplier_id, row.name)
-        cartons.setdefault(row.supplier_id, set()).add(row.carton_id)
-        e["codes"][row.code] = e["codes"].get(row.code, 0) + 1
-        key = (row.action, row.fee_currency)
-        e["fees"][key] = e["fees"].get(key, Decimal(0)) + _decimal(row.owed)
-    for supplier, ids in cartons.items():
-        by_supplier[supplier]["mislabeled"] = len(ids)
-    summaries = [
-        SupplierSummary(
-            supplier,
-            e["name"],
-            e["received"],
-            e["mislabeled"],
-            dict(sorted(e["codes"].items())),
-            dict(sorted(e["fees"].items())),
+    received: dict[str | None, SupplierSummary] = {}
+    counts = connection.execute(_received_counts(report.start, report.end, supplier_id))
+    for supplier, name, count in counts:  # a supplier may come twice: own and held cartons
+        before = received.get(supplier)
+        received[supplier] = SupplierSummary(
+            supplier, name, count + (before.cartons_received if before else 0)
         )
-        for supplier, e in sorted(by_supplier.items(), key=lambda kv: (kv[0] is None, kv[0]))
-    ]
-    return MislabelReport(day, zone, supplier_id, utcnow(), summaries)
+    report = replace(report, summaries=sorted(received.values(), key=_summaries_order))
+    if not count_defects:
+        return report
+    tally = DefectTally()
+    for row in connection.execute(_defect_facts(report.start, report.end, supplier_id)):
+        tally.add(row)
+    return tally.summarized(report)
 
 
-def mislabel_lines(session: Session, report: MislabelReport) -> Iterator[MislabelLine]:
-    """Every mislabeled carton of the report's day, by supplier then time, streamed."""
+class DefectTally:
+    """The day's defects added up per supplier as their rows pass: mislabeled cartons, count
+    per code, fees per (action, currency). The day's defects are few (tens of thousands): read
+    once, added up here, exactly (Decimal)."""
+
+    def __init__(self) -> None:
+        self._names: dict[str | None, str | None] = {}
+        self._cartons: dict[str | None, set[int]] = {}
+        self._codes: dict[str | None, dict[str, int]] = {}
+        self._fees: dict[str | None, dict[tuple[str, str], Decimal]] = {}
+
+    def add(self, row: sa.Row[Any]) -> None:
+        """One defect row: supplier_id, its name, carton_id, code, action, fee_currency, owed."""
+        supplier = row.supplier_id
+        codes = self._codes.get(supplier)
+        if codes is None:  # once per supplier: no new containers per row
+            self._names[supplier] = row.supplier_name
+            self._cartons[supplier], self._fees[supplier] = set(), {}
+            codes = self._codes[supplier] = {}
+        self._cartons[supplier].add(row.carton_id)
+        codes[row.code] = codes.get(row.code, 0) + 1
+        fees = self._fees[supplier]
+        key = (row.action, row.fee_currency)
+        fees[key] = fees.get(key, Decimal(0)) + _decimal(row.owed)
+
+    def summarized(self, report: MislabelReport) -> MislabelReport:
+        """The report's cartons received with these defects in place of any it had."""
+        received = {s.supplier_id: s for s in report.summaries}
+        summaries = [
+            SupplierSummary(
+                supplier,
+                received[supplier].supplier_name if supplier in received else self._names[supplier],
+                received[supplier].cartons_received if supplier in received else 0,
+                len(self._cartons.get(supplier, ())),
+                dict(sorted(self._codes.get(supplier, {}).items())),
+                dict(sorted(self._fees.get(supplier, {}).items())),
+            )
+            for supplier in received.keys() | self._codes.keys()
+        ]
+        return replace(report, summaries=sorted(summaries, key=_summaries_order))
+
+
+def _summaries_order(summary: SupplierSummary) -> tuple[bool, str]:
+    return (summary.supplier_id is None, summary.supplier_id or "")  # unknown orders last
+
+
+def mislabel_lines(
+    session: Session, report: MislabelReport, tally: DefectTally | None = None
+) -> Iterator[MislabelLine]:
+    """Every mislabeled carton of the report's day, by supplier then time, streamed; each
+    defect row is added to `tally` on its way."""
     query = _defect_rows(report.start, report.end, report.supplier_id).order_by(
         _SUPPLIERS.c.supplier_id, _first_defect_at(), _DEFECTS.c.carton_id, _DEFECTS.c.id
     )
     rows = session.connection().execution_options(yield_per=_STREAM_ROWS).execute(query)
     group: list[sa.Row[Any]] = []
     for row in rows:
+        if tally is not None:
+            tally.add(row)
         if group and row.carton_id != group[0].carton_id:
             yield _line(group)
             group = []
@@ -324,7 +358,7 @@ def _mislabeled_counts(start: datetime, end: datetime, supplier_id: str | None) 
 def _defect_facts(start: datetime, end: datetime, supplier_id: str | None) -> sa.Select[Any]:
     query = sa.select(
         _SUPPLIERS.c.supplier_id,
-        _SUPPLIERS.c.name,
+        _SUPPLIERS.c.name.label("supplier_name"),
         _DEFECTS.c.carton_id,
         _DEFECTS.c.code,
         _DEFECTS.c.action,

@@ -16,14 +16,16 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from intake import db
-from intake.fees import FeeSchedule, load_fee_schedule
+from intake.fees import FeeSchedule, load_fee_schedule, money
 from intake.labelrules import Defect as FoundDefect
 from intake.labelrules import DefectCode
 from intake.mislabels import record_defects, resolve_defect
 from intake.models import Inspection
 from intake.receiving import receive_scan
+from intake.reports import mislabel_report
 from intake.settings import Settings, rules_from
 from tests.conftest import Cli
 from tests.factories import order_row, write_csv
@@ -238,6 +240,19 @@ def test_the_report_agrees_with_an_independent_count_of_the_raw_rows(
     # The carton received at 23:59:30 local is in the day, the one at 00:00:30 is not.
     assert report["totals"]["cartons_received"] == sum(w["received"] for w in expected.values())  # type: ignore[misc]
     assert None in suppliers and suppliers[None]["defects_by_code"] == {"unknown_order": 5}
+    # HTML and PDF add the defects up in a query of their own (JSON from the rows it writes):
+    # the same figures.
+    with Session(engine) as session:
+        counted = mislabel_report(session, day=DAY, zone=SHANGHAI)
+    assert [
+        (s.supplier_id, s.cartons_received, s.cartons_mislabeled, s.defects_by_code,
+         {f"{a}/{c}": money(v) for (a, c), v in s.fees_by_action.items()})
+        for s in counted.summaries
+    ] == [
+        (s["supplier_id"], s["cartons_received"], s["cartons_mislabeled"], s["defects_by_code"],
+         {f"{f['action']}/{f['currency']}": f["amount"] for f in s["fees_by_action"]})
+        for s in report["suppliers"]
+    ]  # fmt: skip
 
 
 def test_csv_has_stable_columns_a_bom_and_neutralised_formulas(
