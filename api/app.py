@@ -20,6 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -35,7 +36,7 @@ from intake.errors import (
     StoreUnavailable,
 )
 from intake.settings import Settings, get_settings
-from intake.tokens import Permission, TokenInfo, authenticate
+from intake.tokens import Permission, TokenChecks, TokenInfo
 from scanner.images import ImageRejected, LoadedImage, load_image
 
 log = logging.getLogger("intake.api")
@@ -76,6 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Reports read one snapshot, however long they take, without the write lock.
         app.state.report_engine = db.create_db_engine(settings.effective_database_url,
                                                       read_only=True, snapshot=True)  # fmt: skip
+        # Token checks on the read engine (no write lock), kept until a revocation.
+        app.state.tokens = TokenChecks(app.state.read_engine)
         # Few threads for the blocking handlers: more only fight over one core and one writer.
         to_thread.current_default_thread_limiter().total_tokens = _HANDLER_THREADS
         # The OCR models take seconds to load: load them now, beside serving, not on the first
@@ -85,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             app.state.group_commit.close()
+            app.state.tokens.close()
             engine.dispose()
             app.state.read_engine.dispose()
             app.state.report_engine.dispose()
@@ -228,14 +232,22 @@ def _bearer(request: Request) -> str:
     return token.strip()
 
 
-def authenticated(
-    request: Request, engine: Annotated[Engine, Depends(get_read_engine)]
-) -> TokenInfo:
+async def authenticated(request: Request) -> TokenInfo:
     """The token's holder, whatever its role; 401 for a missing, unknown or revoked token."""
     token = _bearer(request)
-    # Its own connection, on the read engine: no write lock for a token check.
-    with engine.connect() as connection:
-        who = authenticate(connection, token=token)
+    tokens: TokenChecks = request.app.state.tokens
+    # Checked lately and nothing revoked since: no database read, no trip to a thread.
+    return _live(tokens.known(token) or await run_in_threadpool(tokens.check, token))
+
+
+def authenticated_in_thread(request: Request) -> TokenInfo:
+    """`authenticated` for a plain `def` route, which already runs in a worker thread."""
+    token = _bearer(request)
+    tokens: TokenChecks = request.app.state.tokens
+    return _live(tokens.known(token) or tokens.check(token))
+
+
+def _live(who: TokenInfo | None) -> TokenInfo:
     if who is None:
         raise ApiError(401, "unauthorized", "unknown or revoked token",
                        {"WWW-Authenticate": "Bearer"})  # fmt: skip

@@ -17,6 +17,7 @@ from api.app import (
     SettingsDep,
     WriteEngine,
     authenticated,
+    authenticated_in_thread,
     read_image_upload,
     require,
     write,
@@ -312,7 +313,7 @@ def get_photo_file(
     """An evidence photo, by the id an inspection gave (its SHA-256): with a viewer, billing or
     admin token, or through a signed, expiring link from a report (no token)."""
     if sig is None or expires is None:
-        who = authenticated(request, engine)
+        who = authenticated_in_thread(request)
         if not who.may(Permission.look_up):
             raise ApiError(403, "forbidden", f"a {who.role} token may not do this (needs look_up)")
     elif not link_is_valid(settings, photo_id, width=width, expires=expires, sig=sig):

@@ -2,7 +2,7 @@
 
 import re
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -147,12 +147,16 @@ class ScanDecision:
 
     def as_dict(self) -> dict[str, object]:
         """The decision as JSON-friendly data (timestamps in ISO 8601 UTC)."""
-        data = asdict(self)
+        # Field by field: dataclasses.asdict deep-copies every value, a tenth of a scan's time.
+        data: dict[str, object] = {name: getattr(self, name) for name in _DECISION_FIELDS}
         for key in ("scanned_at", "first_received_at"):
             value = data[key]
-            data[key] = value.isoformat() if value is not None else None
+            data[key] = value.isoformat() if isinstance(value, datetime) else None
         data["sla"] = self.sla.as_dict() if self.sla is not None else None
         return data
+
+
+_DECISION_FIELDS = tuple(f.name for f in fields(ScanDecision))
 
 
 def check_station_name(value: str, what: str) -> str:

@@ -4,6 +4,8 @@ import hashlib
 import hmac
 import re
 import secrets
+import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +19,7 @@ from sqlmodel import Session, select
 from intake.errors import InvalidInput, NotFound
 from intake.models import ApiToken, table_of, utcnow
 from intake.receiving import check_station_name
+from intake.revocations import announce_revocation, watch
 
 PREFIX = "itk_"
 # itk_<id>_<secret>: the id has no leading zero and fits PostgreSQL's integer; the secret is what
@@ -94,9 +97,8 @@ _TOKEN_BY_ID = sa.select(_TOKENS).where(_TOKENS.c.id == sa.bindparam("id"))
 
 def authenticate(connection: sa.Connection, *, token: str) -> TokenInfo | None:
     """The live token behind a presented one; None if malformed, unknown, wrong or revoked.
-
-    Runs on every request, so it is one plain statement on a connection (no ORM session), and
-    it reads the row every time: a revocation counts at once, in every server process."""
+    One plain statement on a connection (no ORM session); a server keeps what it found in
+    TokenChecks."""
     match = _TOKEN.fullmatch(token) if isinstance(token, str) else None
     if match is None or int(match[1]) > _MAX_ID:
         return None
@@ -107,6 +109,52 @@ def authenticate(connection: sa.Connection, *, token: str) -> TokenInfo | None:
     if not hmac.compare_digest(_sha256(match[2]), row.secret_sha256):
         return None
     return _info(row)
+
+
+class TokenChecks:
+    """The token checks of one server process. A live token is read from the database once,
+    then recognised from memory, with no database read, while no token has been revoked since
+    (intake.revocations: every process learns of a revocation at once) and for at most
+    KEEP_SECONDS (a revocation written into the table by hand). Unknown, wrong and revoked
+    tokens are never kept: each try reads the database."""
+
+    KEEP_SECONDS = 60.0
+    _MAX_KEPT = 10_000  # live tokens number in the hundreds; this only bounds the memory
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+        self._watch = watch(engine)
+        self._lock = threading.Lock()
+        self._kept_under: object | None = None  # the mark the kept tokens were read under
+        self._kept: dict[str, tuple[TokenInfo, float]] = {}
+
+    def known(self, token: str) -> TokenInfo | None:
+        """The token's holder if it was checked lately and no token was revoked since; None
+        means: check it (`check`). Never blocks."""
+        mark = self._watch.mark()
+        if mark is None or mark != self._kept_under:
+            return None
+        kept = self._kept.get(token)
+        if kept is None or time.monotonic() - kept[1] > self.KEEP_SECONDS:
+            return None
+        return kept[0]
+
+    def check(self, token: str) -> TokenInfo | None:
+        """Read the token from the database (blocking) and keep it when it is live."""
+        mark = self._watch.mark()  # before the read: a revocation after it changes the mark
+        with self._engine.connect() as connection:
+            who = authenticate(connection, token=token)
+        if who is not None and mark is not None:
+            with self._lock:
+                if mark != self._kept_under or len(self._kept) >= self._MAX_KEPT:
+                    self._kept = {}
+                    self._kept_under = mark
+                self._kept[token] = (who, time.monotonic())
+        return who
+
+    def close(self) -> None:
+        """Stop watching for revocations."""
+        self._watch.close()
 
 
 def revoke_token(session: Session, *, token_id: int) -> TokenInfo:
@@ -122,6 +170,7 @@ def revoke_token(session: Session, *, token_id: int) -> TokenInfo:
     row.revoked_at = utcnow()
     session.add(row)
     session.flush()
+    announce_revocation(session)  # server processes forget the tokens they had checked
     return _info(row)
 
 

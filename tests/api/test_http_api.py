@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from tests.api.conftest import Server
+from tests.api.conftest import SAMPLE_ORDERS, Server, free_port
+from tests.conftest import Cli
 
 LABELS = Path(__file__).resolve().parents[2] / "sample_images" / "labels"
 MANIFEST = json.loads((LABELS / "manifest.json").read_text(encoding="utf-8"))
@@ -75,13 +76,30 @@ def test_each_role_reaches_its_routes_and_no_other(server: Server) -> None:
             client.close()
 
 
-def test_a_revoked_token_stops_at_once(server: Server) -> None:
-    token = server.token("viewer", "Desk 4")
-    headers = {"Authorization": f"Bearer {token}"}
-    assert httpx.get(f"{server.url}/orders/{ORDER_NO}", headers=headers).status_code == 200
-    token_id = token.split("_")[1]
-    assert server.cli("tokens", "revoke", token_id).exit_code == 0
-    _error(httpx.get(f"{server.url}/orders/{ORDER_NO}", headers=headers), 401, "unauthorized")
+def test_a_revoked_token_stops_at_once_in_every_worker(cli: Cli, tmp_path: Path) -> None:
+    # Each worker process keeps the tokens it checked; a revocation written by another process
+    # (the CLI) reaches them all before the next request.
+    assert cli("orders", "import", str(SAMPLE_ORDERS)).exit_code == 0
+    server = Server(cli, free_port(), tmp_path / "serve.log", workers=2)
+    server.start()
+    try:
+        token, other = server.token("viewer", "Desk 4"), server.token("viewer", "Desk 5")
+        headers = {"Authorization": f"Bearer {token}"}
+        # New connections spread over both workers: each checks the token and keeps it.
+        for _ in range(12):
+            assert httpx.get(f"{server.url}/orders/{ORDER_NO}", headers=headers).status_code == 200
+        assert server.cli("tokens", "revoke", token.split("_")[1]).exit_code == 0
+        for _ in range(12):
+            answer = httpx.get(f"{server.url}/orders/{ORDER_NO}", headers=headers)
+            _error(answer, 401, "unauthorized")
+        # Another token goes on working, and a revoked one stays revoked.
+        mine = {"Authorization": f"Bearer {other}"}
+        for _ in range(6):
+            assert httpx.get(f"{server.url}/orders/{ORDER_NO}", headers=mine).status_code == 200
+            _error(httpx.get(f"{server.url}/orders/{ORDER_NO}", headers=headers), 401,
+                   "unauthorized")  # fmt: skip
+    finally:
+        server.stop()
 
 
 def test_a_scan_receives_and_a_resent_scan_is_recorded_once(server: Server) -> None:
