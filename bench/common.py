@@ -129,6 +129,12 @@ def fresh_pg(label: str) -> Iterator[str]:
                 time.sleep(0.25)
 
 
+def pg_vacuum(url: str) -> None:
+    """VACUUM (ANALYZE) the whole database and write its pages out (CHECKPOINT): settled, as
+    autovacuum and the checkpointer would leave it minutes later."""
+    _pg_admin(url, "VACUUM (ANALYZE)", "CHECKPOINT")
+
+
 def _pg_admin(url: str, *statements: str) -> None:
     engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:

@@ -16,4 +16,6 @@ for _ in $(seq 1 30); do
 done
 su postgres -c "psql -q -p $port -tAc \"SELECT 1 FROM pg_roles WHERE rolname='intake'\"" | grep -q 1 \
     || su postgres -c "psql -q -p $port -c \"CREATE ROLE intake LOGIN CREATEDB PASSWORD 'intake'\""
+# bench/ settles a freshly filled database with CHECKPOINT (PostgreSQL 15's predefined role).
+su postgres -c "psql -q -p $port -c \"GRANT pg_checkpoint TO intake\"" >/dev/null 2>&1 || true
 export INTAKE_TEST_PG_URL="postgresql+psycopg://intake:intake@127.0.0.1:${port}/postgres"
