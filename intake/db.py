@@ -248,12 +248,13 @@ class GroupCommit:
     and the hand-over to the next writer; under load the turns, not the work, set the pace. On
     PostgreSQL each COMMIT waits for its WAL flush, and each request's own transaction costs a
     thread hop and three more round trips. Here `submit` queues a piece of work and one thread
-    runs what is queued in one transaction, each piece in its own savepoint, then commits once
-    and answers them all. Nobody is answered before the commit. A piece that fails is rolled
-    back to its savepoint and, after the commit, runs again alone: its error is then its own,
-    not a conflict with a piece of another worker's group (a piece running alone has no
-    enclosing savepoint and may retry by itself). If the batch as a whole fails, each piece
-    runs again alone.
+    runs what is queued in one transaction, then commits once and answers them all. Nobody is
+    answered before the commit. A piece that fails undoes the whole group (no savepoint per
+    piece: on PostgreSQL those were two of a scan's seven round trips): the others run again as
+    a group, once, and the failed piece runs again alone, so its error is its own, not a
+    conflict with a piece of another worker's group (alone, a piece may retry by itself). If
+    the group fails again, or its COMMIT does, each piece runs again alone. A session running
+    a group has GROUPED set in its `info` (a piece in a group must not retry by itself).
     """
 
     def __init__(self, engine: Engine, *, max_batch: int = 64) -> None:
@@ -289,49 +290,71 @@ class GroupCommit:
                 return
 
     def _run(self, batch: list["_Work[Any]"]) -> None:
-        batch = [item for item in batch if item.future.set_running_or_notify_cancel()]
-        if len(batch) == 1:
+        self._group([item for item in batch if item.future.set_running_or_notify_cancel()])
+
+    def _group(self, batch: list["_Work[Any]"], *, again: bool = True) -> None:
+        if len(batch) <= 1:
             self._settle(batch)
             return
         try:
             outcomes = self._transaction(batch)
+        except _PieceFailed as failed:
+            # Nothing of the group was stored. The others run again as a group (once: a second
+            # failure means something more than one bad piece), the failed piece alone.
+            others = [item for item in batch if item is not failed.item]
+            if again:
+                self._group(others, again=False)
+            else:
+                for item in others:
+                    self._settle([item])
+            self._settle([failed.item])
+            return
         except Exception:
-            # The batch as a whole failed (a deadlock with another process's batch, a lost
-            # connection): none of it was stored. Each piece runs again alone, so only a piece
-            # that fails by itself answers with an error.
+            # The COMMIT failed (a lost connection, SQLite's disk full): none of it was
+            # stored. Each piece runs again alone, so only a piece that fails by itself answers
+            # with an error.
             for item in batch:
                 self._settle([item])
             return
-        _answer([o for o in outcomes if o[2] is None])
-        for item, _result, _error in (o for o in outcomes if o[2] is not None):
-            self._settle([item])
+        _answer(outcomes)
 
     def _settle(self, batch: list["_Work[Any]"]) -> None:
+        if not batch:
+            return
         for attempt in range(1, _GIVE_WAY_ATTEMPTS + 1):
             try:
                 outcomes = self._transaction(batch)
             except Exception as exc:
-                if _gave_way(exc) and attempt < _GIVE_WAY_ATTEMPTS:
+                error = exc.error if isinstance(exc, _PieceFailed) else exc
+                if _gave_way(error) and attempt < _GIVE_WAY_ATTEMPTS:
                     continue
-                outcomes = [(item, None, exc) for item in batch]
+                outcomes = [(item, None, error) for item in batch]
             break
         _answer(outcomes)
 
     def _transaction(self, batch: list["_Work[Any]"]) -> list["_Outcome"]:
         outcomes: list[_Outcome] = []
         with Session(self._engine, expire_on_commit=False) as session:
-            alone = len(batch) == 1
+            if len(batch) > 1:
+                session.info[GROUPED] = True
             for item in batch:
-                if alone:  # a savepoint keeps one piece's failure from the others: alone, no need
-                    outcomes.append((item, item.work(session), None))
-                    continue
                 try:
-                    with session.begin_nested():
-                        outcomes.append((item, item.work(session), None))
-                except Exception as exc:  # rolled back: the others go on, it runs again alone
-                    outcomes.append((item, None, exc))
+                    outcomes.append((item, item.work(session), None))
+                except Exception as exc:  # the session's close rolls the group back
+                    raise _PieceFailed(item, exc) from exc
             session.commit()
         return outcomes
+
+
+GROUPED = "intake.group_commit"  # in Session.info: the session runs a group of pieces
+
+
+class _PieceFailed(Exception):
+    """One piece of a group raised: the group is undone."""
+
+    def __init__(self, item: "_Work[Any]", error: Exception) -> None:
+        super().__init__(str(error))
+        self.item, self.error = item, error
 
 
 # PostgreSQL's SQLSTATEs for a transaction chosen to give way to another: deadlock detected,

@@ -141,3 +141,27 @@ def test_two_workers_groups_racing_for_the_same_cartons_receive_each_once(
     assert outcomes == {"received": 30, "already_received": 30}
     assert count_rows(engine, "cartons") == 30
     assert count_rows(engine, "scan_events") == 60
+
+
+def test_two_failing_scans_in_a_group_fail_alone_and_the_rest_is_received(
+    cli: Cli, tmp_path: Path, engine: Engine
+) -> None:
+    rows = _import(cli, tmp_path, 6)
+    codes = [r["domestic_tracking_no"] for r in rows]
+    group = db.GroupCommit(engine)
+    release = _held(group)
+    futures = [
+        group.submit(_scan(code, operator="   " if i in (1, 4) else "op"))
+        for i, code in enumerate(codes)
+    ]
+    release.set()
+
+    for i, future in enumerate(futures):
+        if i in (1, 4):
+            with pytest.raises(InvalidInput, match="operator is empty"):
+                future.result(timeout=60)
+        else:
+            assert future.result(timeout=60).outcome == "received"
+    group.close()
+    assert count_rows(engine, "cartons") == 4
+    assert count_rows(engine, "scan_events") == 4
