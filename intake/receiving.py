@@ -59,8 +59,12 @@ _WAYBILL_OF_ORDER = sa.select(_WAYBILLS.c.tracking_no).where(
 _CARTON_FACTS = sa.select(
     *(_CARTONS.c[name] for name in ("id", "code", "order_no", "seq", "received_at", "station"))
 )
-_CARTONS_OF = _CARTON_FACTS.where(
-    sa.or_(_CARTONS.c.code == sa.bindparam("key"), _CARTONS.c.order_no == sa.bindparam("order_no"))
+# The carton with this code, and the order's cartons: two look-ups by unique index. Written as
+# one OR, PostgreSQL planned a scan of every carton while the table was young (its statistics
+# said empty) and kept that plan for the prepared statement: 1 ms more per scan, growing.
+_CARTONS_OF = sa.union(
+    _CARTON_FACTS.where(_CARTONS.c.code == sa.bindparam("key")),
+    _CARTON_FACTS.where(_CARTONS.c.order_no == sa.bindparam("order_no")),
 )
 _CARTON_BY_CODE = _CARTON_FACTS.where(_CARTONS.c.code == sa.bindparam("code"))
 _SCAN_BY_KEY = sa.select(_SCANS).where(
