@@ -366,8 +366,9 @@ _GIVE_WAY_ATTEMPTS = 3
 def _gave_way(exc: Exception) -> bool:
     """Whether a piece failed because its transaction deadlocked with another process's (two
     worker processes' groups receiving the same cartons in opposite orders). The piece did
-    nothing wrong: in a group, its savepoint is rolled back (what the other waits for in it is
-    released at once) and it runs again alone; alone, it runs again, a few times at most."""
+    nothing wrong: in a group, the group is rolled back (what the other waits for in it is
+    released at once) and the piece runs again alone; alone, it runs again, a few times at
+    most."""
     return getattr(getattr(exc, "orig", None), "sqlstate", None) in _GIVE_WAY
 
 
