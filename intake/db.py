@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from intake.errors import DatabaseNotReady
@@ -253,8 +254,10 @@ class GroupCommit:
     piece: on PostgreSQL those were two of a scan's seven round trips): the others run again as
     a group, once, and the failed piece runs again alone, so its error is its own, not a
     conflict with a piece of another worker's group (alone, a piece may retry by itself). If
-    the group fails again, or its COMMIT does, each piece runs again alone. A session running
-    a group has GROUPED set in its `info` (a piece in a group must not retry by itself).
+    the group fails again, or its COMMIT does, each piece runs again alone. A piece alone that
+    conflicts with another writer (a unique key taken meanwhile, a deadlock) runs again, a few
+    times at most. So a piece never needs a savepoint of its own to retry: its session has
+    RUNS_AGAIN set in `info` (on PostgreSQL a savepoint costs two round trips).
     """
 
     def __init__(self, engine: Engine, *, max_batch: int = 64) -> None:
@@ -326,7 +329,7 @@ class GroupCommit:
                 outcomes = self._transaction(batch)
             except Exception as exc:
                 error = exc.error if isinstance(exc, _PieceFailed) else exc
-                if _gave_way(error) and attempt < _GIVE_WAY_ATTEMPTS:
+                if _conflicted(error) and attempt < _GIVE_WAY_ATTEMPTS:
                     continue
                 outcomes = [(item, None, error) for item in batch]
             break
@@ -335,8 +338,7 @@ class GroupCommit:
     def _transaction(self, batch: list["_Work[Any]"]) -> list["_Outcome"]:
         outcomes: list[_Outcome] = []
         with Session(self._engine, expire_on_commit=False) as session:
-            if len(batch) > 1:
-                session.info[GROUPED] = True
+            session.info[RUNS_AGAIN] = True
             for item in batch:
                 try:
                     outcomes.append((item, item.work(session), None))
@@ -346,7 +348,9 @@ class GroupCommit:
         return outcomes
 
 
-GROUPED = "intake.group_commit"  # in Session.info: the session runs a group of pieces
+# In Session.info: whoever runs the session runs its work again after a conflict with another
+# writer, so the work needs no savepoint of its own to retry.
+RUNS_AGAIN = "intake.runs_again"
 
 
 class _PieceFailed(Exception):
@@ -360,7 +364,14 @@ class _PieceFailed(Exception):
 # PostgreSQL's SQLSTATEs for a transaction chosen to give way to another: deadlock detected,
 # serialization failure.
 _GIVE_WAY = frozenset({"40P01", "40001"})
-_GIVE_WAY_ATTEMPTS = 3
+_GIVE_WAY_ATTEMPTS = 5
+
+
+def _conflicted(exc: Exception) -> bool:
+    """Whether a piece alone failed for another writer's sake: it gave way in a deadlock, or a
+    unique key it was about to take (a carton's code) was taken meanwhile. Run again, it decides
+    anew from what is stored; a real duplicate fails the same way each time."""
+    return _gave_way(exc) or isinstance(exc, IntegrityError)
 
 
 def _gave_way(exc: Exception) -> bool:

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from intake.codes import ScannedCode, normalise
-from intake.db import GROUPED, is_sqlite
+from intake.db import RUNS_AGAIN, is_sqlite
 from intake.errors import InvalidInput
 from intake.models import (
     Carton,
@@ -224,9 +224,9 @@ def receive_scan(
     marked `replayed`, and nothing more is recorded.
     """
     scan = _start(session, raw_code, station, operator, rules, now, idempotency_key)
-    # In a group commit's transaction, a conflict undoes the group, which runs the scan again
-    # alone: a savepoint of its own here would cost two more round trips per scan.
-    enclosed = bool(session.info.get(GROUPED))
+    # Under a group commit, a conflict undoes the transaction and the group commit runs the
+    # scan again: a savepoint of its own here would cost two more round trips per scan.
+    enclosed = bool(session.info.get(RUNS_AGAIN))
     for _attempt in range(_MAX_ATTEMPTS):
         try:
             with _attempt_of(session, enclosed):

@@ -165,3 +165,25 @@ def test_two_failing_scans_in_a_group_fail_alone_and_the_rest_is_received(
     group.close()
     assert count_rows(engine, "cartons") == 4
     assert count_rows(engine, "scan_events") == 4
+
+
+def test_two_workers_scanning_the_same_cartons_one_at_a_time_receive_each_once(
+    cli: Cli, tmp_path: Path, engine: Engine
+) -> None:
+    # Scans alone (a group of one) take no savepoint: one that loses the race for a carton to
+    # the other worker's scan fails on the carton's unique code, and runs again, deciding anew.
+    rows = _import(cli, tmp_path, 40)
+    groups = [db.GroupCommit(engine), db.GroupCommit(engine)]
+    futures = []
+    for row in rows:
+        code = row["domestic_tracking_no"]
+        futures += [g.submit(_scan(code, station=f"DOCK-{i}")) for i, g in enumerate(groups)]
+        for future in futures[-2:]:
+            future.result(timeout=60)  # the next carton only once both answered: groups of one
+    outcomes = Counter(str(f.result(timeout=60).outcome) for f in futures)
+    for g in groups:
+        g.close()
+
+    assert outcomes == {"received": 40, "already_received": 40}
+    assert count_rows(engine, "cartons") == 40
+    assert count_rows(engine, "scan_events") == 80
