@@ -56,16 +56,22 @@ def create_db_engine(
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_read_begin)
         return engine
-    lock_file = None
-    if parsed.database and parsed.database != ":memory:":
-        lock_file = Path(f"{parsed.database}.writer-lock")
-    turn = _WriterTurn(lock_file)
+    turn = _WriterTurn(beside_database(parsed, ".writer-lock"))
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", turn.begin)
     event.listen(engine, "commit", turn.commit)
     event.listen(engine, "rollback", turn.rollback)
     event.listen(engine, "savepoint", turn.savepoint)
     return engine
+
+
+def beside_database(url: sa.URL, suffix: str) -> Path | None:
+    """A file next to a SQLite database file, named after it plus the suffix: what the server
+    processes on that file share (its writer's turn, token revocations). None for an in-memory
+    database or a database server."""
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return Path(f"{url.database}{suffix}")
 
 
 def is_sqlite(bind: Engine | sa.Connection) -> bool:

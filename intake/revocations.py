@@ -18,14 +18,16 @@ import threading
 from pathlib import Path
 from typing import Any, Protocol
 
-import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from intake.db import beside_database, is_sqlite
+
 log = logging.getLogger(__name__)
 
 CHANNEL = "intake_token_revoked"
+_STAMP_SUFFIX = ".token-revoked"  # the stamp file beside a SQLite database
 _RETRY_SECONDS = 1.0  # between attempts to listen again after the connection was lost
 _POLL_SECONDS = 1.0  # how long the listening thread waits for a notice before looking up
 
@@ -44,26 +46,19 @@ def announce_revocation(session: Session) -> None:
     """Tell every server process, once this session's transaction commits, that a token was
     revoked (nothing is told if it rolls back)."""
     bind = session.get_bind()
-    if bind.dialect.name != "sqlite":
+    if not is_sqlite(bind):
         session.connection().exec_driver_sql(f"NOTIFY {CHANNEL}")
         return
-    stamp = stamp_path(bind.engine.url)
+    stamp = beside_database(bind.engine.url, _STAMP_SUFFIX)
     if stamp is not None:
         event.listen(session, "after_commit", lambda _s: _rewrite(stamp), once=True)
 
 
 def watch(engine: Engine) -> Watch:
     """The watch for the engine's database."""
-    if engine.dialect.name == "sqlite":
-        return _StampFile(stamp_path(engine.url))
+    if is_sqlite(engine):
+        return _StampFile(beside_database(engine.url, _STAMP_SUFFIX))
     return _Notices(engine)
-
-
-def stamp_path(url: sa.URL) -> Path | None:
-    """The stamp file beside a SQLite database file (None for an in-memory database)."""
-    if not url.database or url.database == ":memory:":
-        return None
-    return Path(f"{url.database}.token-revoked")
 
 
 def _rewrite(stamp: Path) -> None:
