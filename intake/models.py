@@ -242,7 +242,10 @@ class Inspection(SQLModel, table=True):
     station: str = Field(max_length=64)
     operator: str = Field(max_length=64)
     verdict: str = Field(max_length=16)  # labelrules.Verdict
-    order_no: str | None = Field(default=None, foreign_key="orders.order_no", max_length=32)
+    # Indexed for an order's look-up, which shows the inspections that name the order.
+    order_no: str | None = Field(
+        default=None, foreign_key="orders.order_no", index=True, max_length=32
+    )
     label_order_no: str | None = Field(default=None, max_length=32)  # as read on the label
     tracking_no: str | None = Field(default=None, max_length=40)  # as read on the waybill
     # The label's fields as read (text, confidence, box): the evidence behind each decision.

@@ -10,6 +10,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from intake import lookup
+from intake.db import is_sqlite
 from intake.fees import load_fee_schedule
 from tests.conftest import Cli
 
@@ -227,3 +233,34 @@ def test_two_stations_inspecting_one_carton_at_once_record_it_once(cli: Cli) -> 
     assert len(shown["inspections"]) == 1 and len(shown["cartons"]) == 1
     assert [d["code"] for d in shown["defects"]] == ["forbidden_link"]
     assert len(_photo_files(cli)) == 1
+
+
+def test_an_order_read_in_one_statement_holds_what_a_statement_per_table_reads(
+    cli: Cli, engine: Engine
+) -> None:
+    """PostgreSQL reads a look-up in one statement, its lists as JSON (intake.lookup): every
+    order of a day of inspections, held cartons and fees reads the same, value for value and
+    type for type (times, exact fees), as read a table at a time."""
+    if is_sqlite(engine):
+        pytest.skip("SQLite reads a table at a time: there is nothing to compare with")
+    _inspect(_with_book(cli), *EACH_KIND, "label_066.jpg", "label_067.jpg", "label_068.jpg")
+    with engine.connect() as connection:
+        order_nos = connection.execute(sa.text("SELECT order_no FROM orders")).scalars().all()
+        compared = 0
+        for order_no in order_nos:
+            at_once = lookup._read_at_once(connection, order_no)
+            each = lookup._read_each(connection, order_no)
+            assert at_once == each, order_no
+            assert at_once is not None and each is not None
+            for one, other in zip(_values(at_once), _values(each), strict=True):
+                assert type(one) is type(other), (order_no, one, other)
+            compared += len(at_once[6]) + len(at_once[5])  # defects and inspections
+        assert compared >= 10 and lookup._read_at_once(connection, "no such order") is None
+
+
+def _values(parts: tuple[Any, ...]) -> list[Any]:
+    values: list[Any] = []
+    for part in parts:
+        for record in part if isinstance(part, list) else [part]:
+            values += record.values() if isinstance(record, dict) else [record]
+    return values
