@@ -93,7 +93,8 @@ def _at_once() -> sa.Select[Any]:
     """The whole look-up as one statement (PostgreSQL): the order's row, its supplier, and each
     list as a JSON array of rows. Over a network each statement costs a round trip and the
     driver's and SQLAlchemy's work per statement: seven statements took 1.1 ms of client CPU and
-    1.7 ms in all per look-up; this one 0.24 and 0.37 ms (bench/api_load.py, docs/benchmarks.md)."""
+    1.7 ms in all per look-up, this one 0.36 and 0.53 ms (measured in-process; over HTTP, see
+    docs/benchmarks.md)."""
     order_no = _ORDERS.c.order_no
     # Inside a UNION, SQLAlchemy correlates a subquery to the order's row only when told.
     carton_ids = sa.select(_CARTONS.c.id).where(_CARTONS.c.order_no == order_no).correlate(_ORDERS)

@@ -76,6 +76,35 @@ _NEW_CARTON = sa.insert(_CARTONS)
 _NEW_SCAN = sa.insert(_SCANS)
 
 
+def _received_at_once(complete: bool) -> sa.Insert:
+    """PostgreSQL: a received carton's three writes as one statement (data-modifying WITH): the
+    carton, its order's new status, the scan event naming the carton. Over a network each
+    statement costs a round trip and the driver's and SQLAlchemy's work: two of a scan's five
+    statements fewer. Parameters: the carton's columns as `carton_<name>`, the event's as
+    `scan_<name>`, and `order_to_set`, `status` (and `received_at` when `complete`)."""
+    carton = (
+        sa.insert(_CARTONS)
+        .values({c: sa.bindparam(f"carton_{c.name}") for c in _CARTONS.c if c.name != "id"})
+        .returning(_CARTONS.c.id)
+        .cte("new_carton")
+    )
+    status: dict[str, sa.BindParameter[Any]] = {"status": sa.bindparam("status")}
+    if complete:
+        status["received_at"] = sa.bindparam("received_at")
+    order = _SET_ORDER_STATUS.values(status).cte("order_status")
+    columns = [c for c in _SCANS.c if c.name not in ("id", "carton_id")]
+    event = sa.select(*(sa.bindparam(f"scan_{c.name}", type_=c.type) for c in columns), carton.c.id)
+    return (
+        sa.insert(_SCANS)
+        .from_select([*columns, _SCANS.c.carton_id], event)
+        .add_cte(order)
+        .returning(_SCANS.c.id, _SCANS.c.carton_id)
+    )
+
+
+_RECEIVED_AT_ONCE = {complete: _received_at_once(complete) for complete in (False, True)}
+
+
 @dataclass(frozen=True, slots=True)
 class _Matched:
     """What a decision needs of the order a scan matched, and of its supplier."""
@@ -309,19 +338,7 @@ def _decide(scan: _Scan) -> ScanDecision:
         ready_to_ship_at=order.ready_to_ship_at,
         received_at=scan.at,
     )
-    carton = _new_carton(scan, code=key, kind=kind, order=order, seq=received + 1, flags=flags)
-    order = _update_order_status(scan, order, received + 1)
-    message = f"received: order {order.order_no}, carton {received + 1} of {order.packages}"
-    return _record(
-        scan,
-        ScanOutcome.received,
-        kind,
-        message=message,
-        order=order,
-        carton=carton,
-        cartons_received=received + 1,
-        sla=flags,
-    )
+    return _receive(scan, kind, order, key, received + 1, flags)
 
 
 def _match(scan: _Scan) -> tuple[CodeKind, _Matched | None]:
@@ -357,14 +374,45 @@ def _cartons_of(scan: _Scan, key: str, order: _Matched) -> tuple[int, _Carton | 
     return len(ours), same
 
 
-def _update_order_status(scan: _Scan, order: _Matched, received: int) -> _Matched:
-    complete = received >= order.packages
-    status = OrderStatus.received if complete else OrderStatus.partially_received
-    values: dict[str, object] = {"status": status}
+def _receive(
+    scan: _Scan, kind: CodeKind, order: _Matched, key: str, seq: int, flags: SlaFlags
+) -> ScanDecision:
+    """Store the carton received as the order's `seq`-th, the order's new status and the event."""
+    complete = seq >= order.packages
+    order = replace(
+        order, status=OrderStatus.received if complete else OrderStatus.partially_received
+    )
+    status: dict[str, object] = {"order_to_set": order.order_no, "status": order.status}
     if complete:
-        values["received_at"] = scan.at
-    scan.run(_SET_ORDER_STATUS, {"order_to_set": order.order_no, **values})
-    return replace(order, status=status)
+        status["received_at"] = scan.at
+    carton = _carton_values(scan, code=key, kind=kind, order=order, seq=seq, flags=flags)
+    message = f"received: order {order.order_no}, carton {seq} of {order.packages}"
+    if is_sqlite(scan.session.get_bind()):
+        carton_id = _insert(scan, _NEW_CARTON, carton)
+        scan.run(_SET_ORDER_STATUS, status)
+        event = _event_values(scan, ScanOutcome.received, kind, message, order, carton_id)
+        scan_id = _insert(scan, _NEW_SCAN, event)
+    else:
+        event = _event_values(scan, ScanOutcome.received, kind, message, order, None)
+        del event["carton_id"]
+        values = status | _prefixed("carton_", carton) | _prefixed("scan_", event)
+        row = scan.run(_RECEIVED_AT_ONCE[complete], values).one()
+        scan_id, carton_id = row.id, row.carton_id
+    return _decision(
+        scan,
+        ScanOutcome.received,
+        kind,
+        message=message,
+        scan_id=scan_id,
+        order=order,
+        carton=_Carton(carton_id, key, order.order_no, seq, scan.at, scan.station),
+        cartons_received=seq,
+        sla=flags,
+    )
+
+
+def _prefixed(prefix: str, values: dict[str, Any]) -> dict[str, Any]:
+    return {prefix + name: value for name, value in values.items()}
 
 
 def _new_carton(
@@ -377,8 +425,23 @@ def _new_carton(
     flags: SlaFlags | None,
 ) -> _Carton:
     """Store a new carton: received against its order, or held when it has none."""
+    values = _carton_values(scan, code=code, kind=kind, order=order, seq=seq, flags=flags)
+    carton_id = _insert(scan, _NEW_CARTON, values)
+    return _Carton(carton_id, code, values["order_no"], seq, scan.at, scan.station)
+
+
+def _carton_values(
+    scan: _Scan,
+    *,
+    code: str,
+    kind: CodeKind,
+    order: _Matched | None,
+    seq: int | None,
+    flags: SlaFlags | None,
+) -> dict[str, Any]:
+    """A new carton's row: received against its order, or held when it has none."""
     order_no = order.order_no if order else None
-    values = {
+    return {
         "code": code,
         "code_kind": kind,
         "order_no": order_no,
@@ -391,8 +454,6 @@ def _new_carton(
         "late_ready_to_ship": flags.late_ready_to_ship if flags else False,
         "carrier_delay": flags.carrier_delay if flags else False,
     }
-    carton_id = _insert(scan, _NEW_CARTON, values)
-    return _Carton(carton_id, code, order_no, seq, scan.at, scan.station)
 
 
 def _insert(scan: _Scan, statement: sa.Insert, values: dict[str, Any]) -> int:
@@ -450,31 +511,69 @@ def _record(
     carton: _Carton | None = None,
     cartons_received: int | None = None,
     first: _Carton | None = None,
-    sla: SlaFlags | None = None,
 ) -> ScanDecision:
     """Append the scan event and build the decision from it."""
+    event = _event_values(scan, outcome, kind, message, order, carton.id if carton else None)
+    return _decision(
+        scan,
+        outcome,
+        kind,
+        message=message,
+        scan_id=_insert(scan, _NEW_SCAN, event),
+        order=order,
+        carton=carton,
+        cartons_received=cartons_received,
+        first=first,
+    )
+
+
+def _event_values(
+    scan: _Scan,
+    outcome: ScanOutcome,
+    kind: CodeKind,
+    message: str,
+    order: _Matched | None,
+    carton_id: int | None,
+) -> dict[str, Any]:
+    """The scan event's row: what was read, where, by whom, and what came of it."""
     scanned = scan.scanned
-    raw = scanned.raw_for_journal
-    event = {
+    return {
         "scanned_at": scan.at,
         "station": scan.station,
         "operator": scan.operator,
-        "raw_code": raw,
+        "raw_code": scanned.raw_for_journal,
         "code": scanned.code,
         "code_kind": kind,
         "carrier_hint": scanned.carrier_hint,
         "outcome": outcome,
         "order_no": order.order_no if order else None,
-        "carton_id": carton.id if carton else None,
+        "carton_id": carton_id,
         "message": message[:300],
         "idempotency_key": scan.idempotency_key,
     }
+
+
+def _decision(
+    scan: _Scan,
+    outcome: ScanOutcome,
+    kind: CodeKind,
+    *,
+    message: str,
+    scan_id: int,
+    order: _Matched | None = None,
+    carton: _Carton | None = None,
+    cartons_received: int | None = None,
+    first: _Carton | None = None,
+    sla: SlaFlags | None = None,
+) -> ScanDecision:
+    """What the station shows for the scan, once its event is stored as `scan_id`."""
+    scanned = scan.scanned
     return ScanDecision(
         outcome=outcome,
         message=message,
-        scan_id=_insert(scan, _NEW_SCAN, event),
+        scan_id=scan_id,
         scanned_at=scan.at,
-        raw_code=raw,
+        raw_code=scanned.raw_for_journal,
         code=scanned.code,
         code_kind=kind,
         carrier_hint=scanned.carrier_hint,
