@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -144,6 +145,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--photos", type=int, default=10)
     args = parser.parse_args()
+    if shutil.which("wrk") is None:  # found missing only after minutes of import otherwise
+        sys.exit("bench/api_load.py measures closed-loop maxima with wrk: apt-get install wrk")
     print(f"# bench/api_load.py — {common.machine()}")
     book = common.orders_csv(args.orders)
     with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp:
