@@ -47,8 +47,8 @@ _CARTONS_OF = (
 _SCANS_OF = (
     sa.select(_SCANS).where(_SCANS.c.order_no == sa.bindparam("order_no")).order_by(_SCANS.c.id)
 )
-# A second carton under this order's label is held without the order: its inspection names it.
 _LEFT_OUT = {_INSPECTIONS: {"reading"}}  # the label's whole reading: evidence, not for a look-up
+# A second carton under this order's label is held without the order: its inspection names it.
 _INSPECTIONS_OF = (
     sa.select(*(c for c in _INSPECTIONS.c if c.name not in _LEFT_OUT[_INSPECTIONS]))
     .where(
@@ -171,8 +171,9 @@ def _utc(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
 
 
-_RESTORE = {table: _restorer(table) for table in (_SUPPLIERS, _CARTONS, _SCANS, _INSPECTIONS,
-                                                  _DEFECTS)}  # fmt: skip
+_RESTORE = {
+    table: _restorer(table) for table in (_SUPPLIERS, _CARTONS, _SCANS, _INSPECTIONS, _DEFECTS)
+}
 
 
 @dataclass(frozen=True, slots=True)
