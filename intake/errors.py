@@ -49,3 +49,11 @@ class RowProblem:
     def as_dict(self) -> dict[str, object]:
         """The problem as JSON-friendly data."""
         return {"line": self.line, "column": self.column, "reason": self.reason}
+
+
+def printable(value: str, what: str) -> str:
+    """The value, unless it holds control characters: InvalidInput naming `what`. PostgreSQL
+    refuses NUL in text, and a terminal or a report obeys the others."""
+    if not value.isprintable():
+        raise InvalidInput(f"{what} contains control characters")
+    return value

@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlmodel import Session, col, select
 
 from intake.db import is_sqlite
-from intake.errors import InvalidInput, NotFound
+from intake.errors import InvalidInput, NotFound, printable
 from intake.fees import money
 from intake.models import (
     Carton,
@@ -229,7 +229,7 @@ def _plain(record: Record) -> dict[str, Any]:
 def get_order_view(session: Session, *, order_no: str, rules: Rules) -> OrderView:
     """The order with its cartons, scans and defects; NotFound when the book does not hold it."""
     connection = session.connection()
-    order_no = order_no.strip()
+    order_no = printable(order_no.strip(), "the order number")
     read = _read_each if is_sqlite(connection) else _read_at_once
     view = read(connection, order_no)
     if view is None:
@@ -328,6 +328,10 @@ def list_orders(
         raise InvalidInput(f"limit must be 1 to {MAX_PAGE}, not {limit}")
     if status is not None and status not in set(OrderStatus):
         raise InvalidInput(f"unknown status {status!r}: {', '.join(OrderStatus)}")
+    if supplier_id is not None:
+        printable(supplier_id, "the supplier")
+    if after is not None:
+        printable(after, "the order number to start after")
     query = select(Order).order_by(col(Order.order_no)).limit(limit + 1)
     if status is not None:
         query = query.where(Order.status == status)

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
-from intake.errors import InvalidInput, NotFound
+from intake.errors import InvalidInput, NotFound, printable
 from intake.fees import Action, FeeSchedule, money
 from intake.labelrules import Defect as FoundDefect
 from intake.lookup import MAX_PAGE
@@ -193,6 +193,8 @@ def list_mislabels(
         raise InvalidInput(f"limit must be 1 to {MAX_PAGE}, not {limit}")
     if state is not None and state not in set(DefectState):
         raise InvalidInput(f"unknown state {state!r}: {', '.join(DefectState)}")
+    if supplier_id is not None:
+        printable(supplier_id, "the supplier")
     start = datetime.combine(day, time(0), zone)
     end = datetime.combine(day + timedelta(days=1), time(0), zone)
     # A second carton under a copy of a label is held without the order: its inspection names it.

@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from intake.codes import ScannedCode, normalise
 from intake.db import RUNS_AGAIN, is_sqlite
-from intake.errors import InvalidInput
+from intake.errors import InvalidInput, printable
 from intake.models import (
     Carton,
     CartonState,
@@ -199,9 +199,7 @@ def check_station_name(value: str, what: str) -> str:
         raise InvalidInput(f"{what} is empty")
     if len(value) > MAX_NAME_LENGTH:
         raise InvalidInput(f"{what} is {len(value)} characters long, over {MAX_NAME_LENGTH}")
-    if not value.isprintable():
-        raise InvalidInput(f"{what} contains control characters")
-    return value
+    return printable(value, what)
 
 
 def _start(

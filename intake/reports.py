@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from intake.errors import InvalidInput, NotFound
+from intake.errors import InvalidInput, NotFound, printable
 from intake.models import (
     Carton,
     CodeKind,
@@ -156,6 +156,7 @@ def check_supplier(session: Session, supplier_id: str | None) -> None:
     """NotFound for a supplier the order book does not know."""
     if supplier_id is None:
         return
+    printable(supplier_id, "the supplier")
     found = session.connection().execute(
         sa.select(_SUPPLIERS.c.supplier_id).where(_SUPPLIERS.c.supplier_id == supplier_id)
     )

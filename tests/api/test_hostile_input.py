@@ -176,6 +176,36 @@ def test_hostile_scans_are_journaled_as_text_and_the_order_book_stays_whole(
     assert looked_up.status_code == 200
 
 
+def test_control_characters_in_a_look_up_are_a_clear_422_on_either_database(
+    server: Server, engine: Engine
+) -> None:
+    """A NUL (which PostgreSQL refuses in any text) or an escape in an order number or a filter
+    is named in a 422, never a 500, and nothing stored changes."""
+    with engine.connect() as connection:
+        before = connection.execute(sa.text("SELECT count(*) FROM orders")).scalar_one()
+    day = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    looks = [
+        ("viewer", "/orders/%00", {}, "the order number"),
+        ("viewer", f"/orders/{ORDER_NO}%1b[2J", {}, "the order number"),
+        ("viewer", "/orders", {"supplier": "SUP\x00"}, "the supplier"),
+        ("viewer", "/orders", {"after": "1\x00"}, "the order number to start after"),
+        ("billing", "/mislabels", {"date": day, "supplier": "\x00"}, "the supplier"),
+        ("billing", "/reports/mislabels", {"date": day, "supplier": "\x00"}, "the supplier"),
+    ]
+    for role, path, params, named in looks:
+        with server.client(role) as client:
+            answer = client.get(path, params=params)
+        body = _error(answer, 422, "invalid_input")
+        assert body["detail"] == f"{named} contains control characters", (path, params)
+    with server.client("viewer") as viewer:
+        assert viewer.get(f"/orders/{ORDER_NO}").status_code == 200
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT count(*) FROM orders")).scalar_one() == before
+    shown = server.cli("orders", "show", f"{ORDER_NO}\x1b[2J")
+    assert shown.exit_code == 2
+    assert shown.stderr == "error: the order number contains control characters\n"
+
+
 # --- formulas and markup from the order book, in the reports -------------------------------------
 
 FORMULAS = [
