@@ -1,5 +1,7 @@
 """Domain errors. The CLI and the API each map them to their own answer (exit 2, HTTP 4xx)."""
 
+import unicodedata
+
 
 class IntakeError(Exception):
     """Base of every error a user can cause and fix."""
@@ -51,9 +53,17 @@ class RowProblem:
         return {"line": self.line, "column": self.column, "reason": self.reason}
 
 
+def has_control_characters(text: str) -> bool:
+    """Whether the text holds a character that is neither printable nor a space. Wide spaces (an
+    IME's U+3000, a spreadsheet's no-break space) are text; NUL, escapes, line breaks are not."""
+    return not text.isprintable() and any(
+        not ch.isprintable() and unicodedata.category(ch) != "Zs" for ch in text
+    )
+
+
 def printable(value: str, what: str) -> str:
     """The value, unless it holds control characters: InvalidInput naming `what`. PostgreSQL
     refuses NUL in text, and a terminal or a report obeys the others."""
-    if not value.isprintable():
+    if has_control_characters(value):
         raise InvalidInput(f"{what} contains control characters")
     return value

@@ -5,7 +5,6 @@ import csv
 import itertools
 import json
 import re
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,7 +12,7 @@ from typing import IO, Any
 
 from intake.codes import normalise
 from intake.countries import ISO_ALPHA2
-from intake.errors import RowProblem
+from intake.errors import RowProblem, has_control_characters
 
 COLUMNS = (
     "order_no",
@@ -247,10 +246,7 @@ class _Cells:
         limit = MAX_LENGTH.get(column, _MAX_CELL)
         if len(value) > limit:
             self.problem(column, f"too long ({len(value)} characters, at most {limit})")
-        elif not value.isprintable() and any(
-            not ch.isprintable() and unicodedata.category(ch) != "Zs" for ch in value
-        ):
-            # Wide spaces (an IME's U+3000, a spreadsheet's no-break space) are text, not control.
+        elif has_control_characters(value):
             self.problem(column, "contains control characters")
         return value or None
 

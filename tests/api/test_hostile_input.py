@@ -197,10 +197,16 @@ def test_control_characters_in_a_look_up_are_a_clear_422_on_either_database(
             answer = client.get(path, params=params)
         body = _error(answer, 422, "invalid_input")
         assert body["detail"] == f"{named} contains control characters", (path, params)
-    with server.client("viewer") as viewer:
+    # Wide spaces are text: an IME's ideographic space in a name, a no-break space in a filter.
+    with server.client("viewer") as viewer, server.client("station") as station:
         assert viewer.get(f"/orders/{ORDER_NO}").status_code == 200
+        assert viewer.get("/orders", params={"supplier": "SUP\u00a0X"}).json()["orders"] == []
+        scanned = station.post("/scans", json={"code": "X1", "operator": "王\u3000伟"})
+        assert scanned.status_code == 200 and scanned.json()["outcome"] == "unknown"
     with engine.connect() as connection:
         assert connection.execute(sa.text("SELECT count(*) FROM orders")).scalar_one() == before
+        operators = connection.execute(sa.text("SELECT operator FROM scan_events")).scalars()
+        assert list(operators) == ["王\u3000伟"]
     shown = server.cli("orders", "show", f"{ORDER_NO}\x1b[2J")
     assert shown.exit_code == 2
     assert shown.stderr == "error: the order number contains control characters\n"
