@@ -192,7 +192,8 @@ def main() -> None:
             )
             if args.pg:
                 common.pg_vacuum(url)
-            print(f"warm-up: {warm.summary()['answers']} scans, then ANALYZE (PostgreSQL)")
+            settled = ", then ANALYZE" if args.pg else ""
+            print(f"warm-up: {warm.summary()['answers']} scans{settled}")
             # The machine is shared and noisy: each open-loop run three times, the median
             # run (by p99) is the figure, all three are printed.
             scans_open = [
