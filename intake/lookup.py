@@ -73,12 +73,16 @@ def _json_object(table: sa.Table) -> sa.ColumnElement[Any]:
     for column in table.c:
         if column.name in _LEFT_OUT.get(table, ()):
             continue
-        exact = isinstance(column.type, sa.Numeric) and not isinstance(column.type, sa.Float)
         pairs += [
             sa.literal_column(f"'{column.name}'"),
-            sa.cast(column, sa.Text) if exact else column,
+            sa.cast(column, sa.Text) if _exact(column) else column,
         ]
     return sa.func.json_build_object(*pairs)
+
+
+def _exact(column: sa.Column[Any]) -> bool:
+    """A decimal column (a fee): exact, unlike a float, which sa.Float also counts as Numeric."""
+    return isinstance(column.type, sa.Numeric) and not isinstance(column.type, sa.Float)
 
 
 def _json_rows(
@@ -153,10 +157,10 @@ def _restorer(table: sa.Table) -> Callable[[dict[str, Any]], Record]:
     for column in table.c:
         if isinstance(column.type, UTCDateTime):
             typed[column.name] = _utc
+        elif _exact(column):
+            typed[column.name] = Decimal
         elif isinstance(column.type, sa.Float):
             typed[column.name] = float  # JSON writes 1.0 as 1
-        elif isinstance(column.type, sa.Numeric):
-            typed[column.name] = Decimal
 
     def restore(row: dict[str, Any]) -> Record:
         for name, convert in typed.items():
